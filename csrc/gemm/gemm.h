@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT
+ * gemm/gemm.h: the internal GEMM interface every matrix product in pynn goes
+ * through. Row-major, C = epilogue(alpha * op(A) op(B) + beta * C), op in
+ * {N, T}. The caller provides the packing workspace (pynn_gemm_ws_bytes), so a
+ * training step allocates nothing. Determinism: every element of C is computed
+ * by one thread in a fixed order that depends only on (m, n, k) and the kernel,
+ * never on n_threads. */
+#ifndef PYNN_GEMM_H
+#define PYNN_GEMM_H
+
+#include "../common.h"
+
+/* Bytes of workspace that any call with this dtype and up to n_threads needs. */
+size_t pynn_gemm_ws_bytes(int dtype, int n_threads);
+
+int pynn_gemm_ws_s(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                   float *C, int64_t ldc, const pynn_epilogue *epi, void *ws, int n_threads);
+int pynn_gemm_ws_d(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                   const double *A, int64_t lda, const double *B, int64_t ldb, double beta,
+                   double *C, int64_t ldc, const pynn_epilogue *epi, void *ws, int n_threads);
+
+#endif /* PYNN_GEMM_H */

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT
+ * nn/net.c: the network handle: creation and validation, the flat parameter
+ * and gradient buffers, the workspace (grown only when a larger batch or more
+ * threads arrive), and the dtype dispatch of the public pynn_net_* calls. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "net.h"
+#include "../gemm/gemm.h"
+#include "../rng.h"
+#include "../threads.h"
+
+#define PYNN_TEMPLATE "nn/net.inc.c"
+#include "../template.h"
+
+static int valid_act(int32_t a) { return a >= PYNN_ACT_IDENTITY && a <= PYNN_ACT_SOFTMAX; }
+
+void pynn_net_destroy(pynn_net *net)
+{
+    if (!net) return;
+    free(net->sizes);
+    free(net->acts);
+    free(net->segs);
+    free(net->a_off);
+    pynn_free(net->params);
+    pynn_free(net->grad);
+    pynn_free(net->ws);
+    free(net);
+}
+
+int pynn_net_create(pynn_net **out, int dtype, int64_t n_layers, const int64_t *sizes,
+                    const int32_t *acts, double slope, int loss)
+{
+    pynn_net *net;
+    int64_t l, n_params = 0, bytes;
+    if (!out || !sizes || !acts) return PYNN_ERR_ARG;
+    *out = NULL;
+    if (dtype != PYNN_F32 && dtype != PYNN_F64) return PYNN_ERR_ARG;
+    if (loss != PYNN_LOSS_MSE && loss != PYNN_LOSS_CROSS_ENTROPY) return PYNN_ERR_ARG;
+    if (!(slope >= 0 && slope < 1e30)) return PYNN_ERR_ARG;
+    if (n_layers < 1 || n_layers > (1 << 20)) return PYNN_ERR_SHAPE;
+    for (l = 0; l <= n_layers; l++)
+        if (sizes[l] < 1) return PYNN_ERR_SHAPE;
+    for (l = 0; l < n_layers; l++) {
+        int64_t w;
+        if (!valid_act(acts[l])) return PYNN_ERR_ARG;
+        if (acts[l] == PYNN_ACT_SOFTMAX && l != n_layers - 1) return PYNN_ERR_ARG;
+        PYNN_CHECK(pynn_mul_i64(sizes[l], sizes[l + 1], &w));          /* W: n_in x n_out */
+        PYNN_CHECK(pynn_add_i64(n_params, w, &n_params));
+        PYNN_CHECK(pynn_add_i64(n_params, sizes[l + 1], &n_params));   /* b: n_out */
+    }
+    if (loss == PYNN_LOSS_CROSS_ENTROPY && acts[n_layers - 1] != PYNN_ACT_SOFTMAX) return PYNN_ERR_ARG;
+    PYNN_CHECK(pynn_bytes(dtype, n_params, &bytes));
+
+    net = calloc(1, sizeof *net);
+    if (!net) return PYNN_ERR_NOMEM;
+    net->dtype = dtype;
+    net->loss = loss;
+    net->n_layers = n_layers;
+    net->slope = slope;
+    net->n_params = n_params;
+    net->sizes = malloc((size_t)(n_layers + 1) * sizeof *net->sizes);
+    net->acts = malloc((size_t)n_layers * sizeof *net->acts);
+    net->segs = malloc((size_t)(2 * n_layers) * sizeof *net->segs);
+    net->a_off = calloc((size_t)n_layers, sizeof *net->a_off);
+    net->params = pynn_alloc((size_t)bytes);
+    net->grad = pynn_alloc((size_t)bytes);
+    if (!net->sizes || !net->acts || !net->segs || !net->a_off || !net->params || !net->grad) {
+        pynn_net_destroy(net);
+        return PYNN_ERR_NOMEM;
+    }
+    memcpy(net->sizes, sizes, (size_t)(n_layers + 1) * sizeof *sizes);
+    memcpy(net->acts, acts, (size_t)n_layers * sizeof *acts);
+    memset(net->params, 0, (size_t)bytes);
+    memset(net->grad, 0, (size_t)bytes);
+    n_params = 0;
+    net->max_width = 0;
+    for (l = 0; l < n_layers; l++) {
+        pynn_segment w = {n_params, sizes[l] * sizes[l + 1], 1};
+        pynn_segment b = {n_params + w.len, sizes[l + 1], 0};
+        net->segs[2 * l] = w;
+        net->segs[2 * l + 1] = b;
+        n_params = b.offset + b.len;
+        net->max_width = PYNN_MAX(net->max_width, sizes[l + 1]);
+    }
+    atomic_init(&net->busy, 0);
+    *out = net;
+    return PYNN_OK;
+}
+
+int64_t pynn_net_n_params(const pynn_net *net) { return net->n_params; }
+void *pynn_net_params(pynn_net *net) { return net->params; }
+int64_t pynn_net_workspace_batch(const pynn_net *net) { return net->ws_batch; }
+int64_t pynn_net_workspace_allocations(const pynn_net *net) { return net->ws_allocs; }
+
+int64_t pynn_net_weight_offset(const pynn_net *net, int64_t layer)
+{
+    return layer >= 0 && layer < net->n_layers ? net->segs[2 * layer].offset : -1;
+}
+
+int64_t pynn_net_bias_offset(const pynn_net *net, int64_t layer)
+{
+    return layer >= 0 && layer < net->n_layers ? net->segs[2 * layer + 1].offset : -1;
+}
+
+void pynn_net_init(pynn_net *net, uint64_t seed)
+{
+    if (net->dtype == PYNN_F32) net_init_s(net, seed);
+    else net_init_d(net, seed);
+}
+
+/* Byte layout of a workspace for `batch` rows and n_threads GEMM threads. */
+static int layout(pynn_net *net, int64_t batch, int n_threads, int64_t *total)
+{
+    int64_t off = 0, b, l;
+    for (l = 0; l < net->n_layers; l++) {
+        net->a_off[l] = off;
+        PYNN_CHECK(pynn_mul_i64(batch, net->sizes[l + 1], &b));
+        PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
+        PYNN_CHECK(pynn_add_i64(off, b, &off));
+    }
+    PYNN_CHECK(pynn_mul_i64(batch, net->max_width, &b));
+    PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
+    net->dz_off[0] = off;
+    PYNN_CHECK(pynn_add_i64(off, b, &off));
+    net->dz_off[1] = off;
+    PYNN_CHECK(pynn_add_i64(off, b, &off));
+    net->row_off = off;
+    PYNN_CHECK(pynn_bytes(PYNN_F64, batch, &b));
+    PYNN_CHECK(pynn_add_i64(off, b, &off));
+    net->gemm_off = off;
+    PYNN_CHECK(pynn_add_i64(off, (int64_t)pynn_gemm_ws_bytes(net->dtype, n_threads), &off));
+    *total = off;
+    return PYNN_OK;
+}
+
+int pynn_net_reserve(pynn_net *net, int64_t batch, int n_threads)
+{
+    int64_t total;
+    void *ws;
+    int st;
+    if (batch < 1 || n_threads < 1) return batch < 1 ? PYNN_ERR_SHAPE : PYNN_ERR_ARG;
+    if (net->ws && batch <= net->ws_batch && n_threads <= net->ws_threads) return PYNN_OK;
+    batch = PYNN_MAX(batch, net->ws_batch);
+    n_threads = PYNN_MAX(n_threads, net->ws_threads);
+    st = layout(net, batch, n_threads, &total);
+    if (st == PYNN_OK && (uint64_t)total > (uint64_t)SIZE_MAX) st = PYNN_ERR_OVERFLOW;
+    ws = st == PYNN_OK ? pynn_alloc((size_t)total) : NULL;
+    if (!ws) {
+        if (st == PYNN_OK) st = PYNN_ERR_NOMEM;
+        if (net->ws) layout(net, net->ws_batch, net->ws_threads, &total); /* restore the old layout */
+        return st;
+    }
+    pynn_free(net->ws);
+    net->ws = ws;
+    net->ws_batch = batch;
+    net->ws_threads = n_threads;
+    net->ws_allocs++;
+    return PYNN_OK;
+}
+
+/* Claims the network for one call, or PYNN_ERR_BUSY. */
+static int acquire(pynn_net *net)
+{
+    int expected = 0;
+    return atomic_compare_exchange_strong(&net->busy, &expected, 1) ? PYNN_OK : PYNN_ERR_BUSY;
+}
+static void release(pynn_net *net) { atomic_store(&net->busy, 0); }
+
+/* Validates the inputs every batch call shares, then claims the net and sizes the workspace. */
+static int begin(pynn_net *net, int64_t batch, const void *X, const void *T, const int64_t *labels,
+                 int need_targets, int n_threads)
+{
+    int st;
+    if (!net || n_threads < 1) return PYNN_ERR_ARG;
+    if (batch < 0 || (need_targets && batch == 0)) return PYNN_ERR_SHAPE;
+    if (batch > 0 && !X) return PYNN_ERR_ARG;
+    if (need_targets) {
+        int64_t l, n_out = net->sizes[net->n_layers];
+        if (!T && !labels) return PYNN_ERR_ARG;
+        if (!T && net->loss != PYNN_LOSS_CROSS_ENTROPY) return PYNN_ERR_ARG;
+        if (!T)
+            for (l = 0; l < batch; l++)
+                if (labels[l] < 0 || labels[l] >= n_out) return PYNN_ERR_ARG;
+    }
+    PYNN_CHECK(acquire(net));
+    st = batch > 0 ? pynn_net_reserve(net, batch, n_threads) : PYNN_OK;
+    if (st != PYNN_OK) release(net);
+    return st;
+}
+
+#define DISPATCH(call_s, call_d) (net->dtype == PYNN_F32 ? (call_s) : (call_d))
+
+int pynn_net_forward(pynn_net *net, int64_t batch, const void *X, void *Y, int n_threads)
+{
+    int st;
+    if (batch > 0 && !Y) return PYNN_ERR_ARG;
+    PYNN_CHECK(begin(net, batch, X, NULL, NULL, 0, n_threads));
+    st = batch == 0 ? PYNN_OK : DISPATCH(net_forward_s(net, batch, X, Y, n_threads),
+                                         net_forward_d(net, batch, X, Y, n_threads));
+    release(net);
+    return st;
+}
+
+int pynn_net_loss(pynn_net *net, int64_t batch, const void *X, const void *T,
+                  const int64_t *labels, double *loss, int n_threads)
+{
+    int st;
+    if (!loss) return PYNN_ERR_ARG;
+    PYNN_CHECK(begin(net, batch, X, T, labels, 1, n_threads));
+    st = DISPATCH(net_loss_s(net, batch, X, T, labels, loss, 0, n_threads),
+                  net_loss_d(net, batch, X, T, labels, loss, 0, n_threads));
+    release(net);
+    return st;
+}
+
+int pynn_net_gradients(pynn_net *net, int64_t batch, const void *X, const void *T,
+                       const int64_t *labels, double *loss, void *grad, int n_threads)
+{
+    int st;
+    if (!loss || !grad) return PYNN_ERR_ARG;
+    PYNN_CHECK(begin(net, batch, X, T, labels, 1, n_threads));
+    st = DISPATCH(net_gradients_s(net, batch, X, T, labels, loss, grad, n_threads),
+                  net_gradients_d(net, batch, X, T, labels, loss, grad, n_threads));
+    release(net);
+    return st;
+}
+
+static int valid_optim(const pynn_optim *o)
+{
+    if (!o || !(o->lr > 0 && o->lr < 1e30) || !(o->weight_decay >= 0 && o->weight_decay < 1e30))
+        return 0;
+    if (o->kind == PYNN_OPT_SGD) return o->momentum >= 0 && o->momentum < 1;
+    if (o->kind == PYNN_OPT_ADAM)
+        return o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1 && o->eps > 0 &&
+               o->eps < 1e30 && o->step >= 1;
+    return 0;
+}
+
+int pynn_net_train_step(pynn_net *net, int64_t batch, const void *X, const void *T,
+                        const int64_t *labels, const pynn_optim *opt, void *state,
+                        double *loss, int n_threads)
+{
+    int st;
+    if (!loss || !valid_optim(opt)) return PYNN_ERR_ARG;
+    if (!state && pynn_optim_state_len(opt, 1) > 0) return PYNN_ERR_ARG;
+    PYNN_CHECK(begin(net, batch, X, T, labels, 1, n_threads));
+    st = DISPATCH(net_train_step_s(net, batch, X, T, labels, opt, state, loss, n_threads),
+                  net_train_step_d(net, batch, X, T, labels, opt, state, loss, n_threads));
+    release(net);
+    return st;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT
+ * nn/net.h: the network handle (private layout, shared by net.c and its
+ * templated body). */
+#ifndef PYNN_NET_H
+#define PYNN_NET_H
+#include <stdatomic.h>
+#include "nn.h"
+
+struct pynn_net {
+    int dtype;
+    int loss;
+    int64_t n_layers;
+    int64_t *sizes;          /* n_layers + 1 widths */
+    int32_t *acts;           /* n_layers activations */
+    double slope;            /* leaky_relu slope */
+    int64_t n_params;
+    pynn_segment *segs;      /* 2 n_layers segments: W_1, b_1, W_2, b_2, ... */
+    void *params;            /* the flat parameter buffer */
+    void *grad;              /* the flat gradient buffer, same layout */
+    /* workspace for ws_batch rows: A_1..A_L, two dZ buffers, row losses, GEMM packing */
+    void *ws;
+    int64_t ws_batch;
+    int ws_threads;
+    int64_t ws_allocs;
+    int64_t max_width;
+    int64_t *a_off;          /* byte offsets in ws of A_1..A_L */
+    int64_t dz_off[2];       /* byte offsets of the two dZ buffers */
+    int64_t row_off;         /* byte offset of the row-loss buffer */
+    int64_t gemm_off;        /* byte offset of the GEMM packing workspace */
+    atomic_int busy;         /* one call at a time */
+};
+
+#endif

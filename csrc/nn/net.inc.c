@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT
+ * nn/net.inc.c: templated body of nn/net.c: initialization, the forward pass,
+ * the loss, backpropagation and the training step of a network. */
+
+#define WS(net, off) ((real *)((char *)(net)->ws + (off)))
+
+static void R(net_init)(pynn_net *net, uint64_t seed)
+{
+    real *p = (real *)net->params;
+    for (int64_t l = 0; l < net->n_layers; l++) {
+        const int64_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const pynn_segment w = net->segs[2 * l], b = net->segs[2 * l + 1];
+        const int relu_family = net->acts[l] == PYNN_ACT_RELU || net->acts[l] == PYNN_ACT_LEAKY_RELU;
+        /* He: U(+-sqrt(6 / n_in)), variance 2 / n_in; Glorot: U(+-sqrt(6 / (n_in + n_out))) */
+        const double limit = relu_family ? sqrt(6.0 / (double)n_in) : sqrt(6.0 / (double)(n_in + n_out));
+        for (int64_t i = 0; i < w.len; i++)
+            p[w.offset + i] = (real)((2.0 * pynn_rng_uniform(seed, (uint64_t)l, (uint64_t)i) - 1.0) * limit);
+        for (int64_t i = 0; i < b.len; i++) p[b.offset + i] = 0;
+    }
+}
+
+/* A_l = f_l(A_{l-1} W_l + b_l) for every layer, A_0 = X; the last layer goes to
+ * `out`. With keep_logits, a softmax output layer stores its logits Z instead
+ * (the fused cross-entropy needs them). */
+static int R(net_run)(pynn_net *net, int64_t batch, const real *X, real *out, int keep_logits,
+                      int n_threads)
+{
+    const real *p = (const real *)net->params, *in = X;
+    for (int64_t l = 0; l < net->n_layers; l++) {
+        const int last = l == net->n_layers - 1;
+        int act = net->acts[l];
+        real *A = last ? out : WS(net, net->a_off[l]);
+        if (last && keep_logits && act == PYNN_ACT_SOFTMAX) act = PYNN_ACT_IDENTITY;
+        PYNN_CHECK(R(nn_dense_forward)(batch, net->sizes[l], net->sizes[l + 1], in,
+                                       p + net->segs[2 * l].offset, p + net->segs[2 * l + 1].offset,
+                                       act, (real)net->slope, A, WS(net, net->gemm_off), n_threads));
+        in = A;
+    }
+    return PYNN_OK;
+}
+
+static int R(net_forward)(pynn_net *net, int64_t batch, const void *X, void *Y, int n_threads)
+{
+    return R(net_run)(net, batch, (const real *)X, (real *)Y, 0, n_threads);
+}
+
+/* Forward pass into the workspace, then the loss; with want_grad, dZ of the
+ * output layer goes to the first dZ buffer. */
+static int R(net_loss)(pynn_net *net, int64_t batch, const void *X, const void *T,
+                       const int64_t *labels, double *loss, int want_grad, int n_threads)
+{
+    const int64_t L = net->n_layers, n_out = net->sizes[L];
+    real *A_L = WS(net, net->a_off[L - 1]), *dZ = want_grad ? WS(net, net->dz_off[0]) : NULL;
+    double *row_loss = (double *)((char *)net->ws + net->row_off);
+    const int ce = net->loss == PYNN_LOSS_CROSS_ENTROPY;
+    PYNN_CHECK(R(net_run)(net, batch, (const real *)X, A_L, ce, n_threads));
+    if (ce) {
+        /* A_L holds the logits: L = CE(softmax(Z), T), dZ = (P sum T - T) / B */
+        R(nn_softmax_ce)(batch, n_out, A_L, (const real *)T, labels, row_loss, loss, dZ, n_threads);
+    } else {
+        R(nn_mse)(batch, n_out, A_L, (const real *)T, row_loss, loss, dZ, n_threads);
+        if (dZ) R(nn_act_backward)(batch, n_out, net->acts[L - 1], (real)net->slope, A_L, dZ, n_threads);
+    }
+    return PYNN_OK;
+}
+
+/* Backpropagation from dZ_L (first dZ buffer) into the flat gradient. */
+static int R(net_backward)(pynn_net *net, int64_t batch, const real *X, real *grad, int n_threads)
+{
+    const real *p = (const real *)net->params;
+    int cur = 0;
+    for (int64_t l = net->n_layers - 1; l >= 0; l--) {
+        const real *in = l == 0 ? X : WS(net, net->a_off[l - 1]);
+        real *dX = l == 0 ? NULL : WS(net, net->dz_off[1 - cur]);
+        /* dW_l = A_{l-1}^T dZ_l, db_l = 1^T dZ_l, dZ_{l-1} = (dZ_l W_l^T) f'_{l-1}(A_{l-1}) */
+        PYNN_CHECK(R(nn_dense_backward)(batch, net->sizes[l], net->sizes[l + 1], in,
+                                        p + net->segs[2 * l].offset, WS(net, net->dz_off[cur]),
+                                        grad + net->segs[2 * l].offset,
+                                        grad + net->segs[2 * l + 1].offset, dX,
+                                        l == 0 ? NULL : in, l == 0 ? 0 : net->acts[l - 1],
+                                        (real)net->slope, WS(net, net->gemm_off), n_threads));
+        cur = 1 - cur;
+    }
+    return PYNN_OK;
+}
+
+static int R(net_gradients)(pynn_net *net, int64_t batch, const void *X, const void *T,
+                            const int64_t *labels, double *loss, void *grad, int n_threads)
+{
+    PYNN_CHECK(R(net_loss)(net, batch, X, T, labels, loss, 1, n_threads));
+    return R(net_backward)(net, batch, (const real *)X, (real *)grad, n_threads);
+}
+
+static int R(net_train_step)(pynn_net *net, int64_t batch, const void *X, const void *T,
+                             const int64_t *labels, const pynn_optim *opt, void *state,
+                             double *loss, int n_threads)
+{
+    real *grad = (real *)net->grad;
+    PYNN_CHECK(R(net_gradients)(net, batch, X, T, labels, loss, grad, n_threads));
+    if (!isfinite(*loss) || !R(nn_all_finite)(grad, net->n_params, n_threads))
+        return PYNN_ERR_NONFINITE;                       /* nothing applied */
+    R(nn_optim_update)(opt, net->segs, 2 * net->n_layers, (real *)net->params, grad,
+                       (real *)state, net->n_params, n_threads);
+    return PYNN_OK;
+}
+
+#undef WS

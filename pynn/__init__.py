@@ -1,0 +1,10 @@
+"""pynn: fast multilayer perceptrons on multicore CPUs."""
+from ._version import __version__
+from ._threads import get_num_threads, num_threads, set_num_threads
+from ._info import info
+from .mlp import MLP, Gradients
+from .optim import SGD, Adam, Optimizer
+from . import ops
+
+__all__ = ["MLP", "Gradients", "SGD", "Adam", "Optimizer", "ops", "info", "set_num_threads",
+           "get_num_threads", "num_threads", "__version__"]

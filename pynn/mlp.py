@@ -1,0 +1,223 @@
+"""pynn.MLP: a multilayer perceptron whose forward pass, loss, backpropagation
+and optimizer update each run as ONE C call; this file only validates and
+orchestrates."""
+import os
+
+import numpy as np
+
+from . import _core, _threads
+from . import _validate as v
+
+ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
+LOSSES = {"mse": 0, "cross_entropy": 1}
+
+
+def _activation_code(name, arg):
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"{arg} must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+class Gradients:
+    """The gradient of the loss with respect to every parameter: `.params` is
+    one flat array laid out like MLP.params; `.weights[i]` and `.biases[i]` are
+    views into it shaped like the network's."""
+
+    def __init__(self, params, weights, biases):
+        self.params = params
+        self.weights = weights
+        self.biases = biases
+
+    def __repr__(self):
+        return f"Gradients(n_params={self.params.size}, dtype={self.params.dtype})"
+
+
+class MLP:
+    """A feedforward network: A_l = f_l(A_{l-1} W_l + b_l), l = 1..L, A_0 = X.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths [n_inputs, hidden..., n_outputs]; at least two entries.
+    activation : str or sequence of str
+        Hidden-layer activation: one name for every hidden layer, or one per
+        hidden layer. Names: identity, sigmoid, tanh, relu, leaky_relu.
+    output : str, optional
+        Output-layer activation; default "softmax" with loss="cross_entropy",
+        else "identity". softmax is allowed only here.
+    loss : {"mse", "cross_entropy"}
+        mse: mean over batch and outputs of (Y - T)^2. cross_entropy: softmax
+        output, targets as probabilities (n, n_outputs) or integer labels (n,).
+    dtype : np.float32 or np.float64
+    seed : int, optional
+        Seeds the initialization (He-uniform for relu/leaky_relu layers,
+        Glorot-uniform otherwise; zero biases). The same seed gives the same
+        bits on every machine. None draws a seed from the OS.
+    leaky_slope : float
+        Slope of leaky_relu for z < 0 (>= 0).
+    """
+
+    def __init__(self, sizes, activation="relu", output=None, loss="mse", dtype=np.float32,
+                 seed=None, leaky_slope=0.01):
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
+        sizes = [v.positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least 2 entries [n_inputs, n_outputs], got {sizes}")
+        n_layers = len(sizes) - 1
+        if not isinstance(loss, str) or loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
+        if output is None:
+            output = "softmax" if loss == "cross_entropy" else "identity"
+        hidden = [activation] * (n_layers - 1) if isinstance(activation, str) else list(activation)
+        if len(hidden) != n_layers - 1:
+            raise ValueError(f"activation must be one name or {n_layers - 1} names (one per hidden "
+                             f"layer), got {len(hidden)}")
+        codes = [_activation_code(a, f"activation[{i}]") for i, a in enumerate(hidden)]
+        if ACTIVATIONS["softmax"] in codes:
+            raise ValueError("activation: softmax is allowed only as the output activation")
+        codes.append(_activation_code(output, "output"))
+        if loss == "cross_entropy" and output != "softmax":
+            raise ValueError(f"loss='cross_entropy' needs output='softmax', got output={output!r}")
+        self._dtype = v.dtype_arg(dtype)
+        slope = v.finite_float(leaky_slope, "leaky_slope", lo=0.0)
+        if seed is None:
+            seed = int.from_bytes(os.urandom(8), "little")
+        seed = int(seed)
+        if not 0 <= seed < 2**64:
+            raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        dt_code = _core.DTYPE_F32 if self._dtype == np.float32 else _core.DTYPE_F64
+        self._net = _core.Net(dt_code, sizes, codes, slope, LOSSES[loss])
+        self._net.init(seed)
+        self.sizes = tuple(sizes)
+        self.activations = tuple(hidden) + (output,)
+        self.loss_name = loss
+        self.leaky_slope = slope
+        self.seed = seed
+        self.params = np.asarray(self._net)
+        self.weights, self.biases = self._layer_views(self.params)
+
+    # ---------------------------------------------------------------- views
+
+    def _layer_views(self, flat):
+        weights, biases = [], []
+        for layer, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            w, b = self._net.weight_offset(layer), self._net.bias_offset(layer)
+            weights.append(flat[w:w + n_in * n_out].reshape(n_in, n_out))
+            biases.append(flat[b:b + n_out])
+        return weights, biases
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def n_layers(self):
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self):
+        return self.params.size
+
+    @property
+    def n_inputs(self):
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self):
+        return self.sizes[-1]
+
+    @property
+    def output(self):
+        return self.activations[-1]
+
+    @property
+    def workspace_batch(self):
+        """Rows the C workspace holds now (it grows only when a larger batch arrives)."""
+        return self._net.workspace_batch
+
+    @property
+    def workspace_allocations(self):
+        """How many times the C workspace has been allocated."""
+        return self._net.workspace_allocations
+
+    def set_params(self, params):
+        """Copies `params` (n_params values) into the network's parameter buffer."""
+        p = v.real_array(params, "params")
+        if p.shape != self.params.shape:
+            raise ValueError(f"params must have shape {self.params.shape}, got {p.shape}")
+        self.params[...] = p
+
+    def __repr__(self):
+        return (f"MLP(sizes={list(self.sizes)}, activations={list(self.activations)}, "
+                f"loss={self.loss_name!r}, dtype={self._dtype.name})")
+
+    # ---------------------------------------------------------------- inputs
+
+    def _inputs(self, X):
+        return v.matrix(X, "X", self._dtype, self.n_inputs, cols_name="features (n_inputs)")
+
+    def _targets(self, T, batch):
+        """(T, labels): T as (batch, n_outputs) of the dtype, or int64 class labels."""
+        a = v.real_array(T, "T")
+        n_out = self.n_outputs
+        if self.loss_name == "cross_entropy" and a.ndim == 1:
+            if a.dtype.kind not in "biu":
+                raise ValueError(f"T for cross_entropy must be (n_samples, {n_out}) probabilities or "
+                                 f"(n_samples,) integer class labels, got 1-D dtype {a.dtype}")
+            if a.shape[0] != batch:
+                raise ValueError(f"T must have {batch} labels to match X, got shape {a.shape}")
+            if a.size and (a.min() < 0 or a.max() >= n_out):
+                raise ValueError(f"T: class labels must be in [0, {n_out}), got range "
+                                 f"[{a.min()}, {a.max()}]")
+            return None, np.ascontiguousarray(a, dtype=np.int64)
+        if a.ndim == 1 and n_out == 1:
+            a = a.reshape(-1, 1)
+        return v.matrix(a, "T", self._dtype, n_out, batch, cols_name="outputs (n_outputs)"), None
+
+    def _batch(self, X, T):
+        X = self._inputs(X)
+        if X.shape[0] == 0:
+            raise ValueError("X must hold at least one sample: the loss is a mean over the batch")
+        T, labels = self._targets(T, X.shape[0])
+        return X, T, labels
+
+    # ---------------------------------------------------------------- maths
+
+    def forward(self, X, out=None):
+        """Y = the network applied to X (n_samples, n_inputs) -> (n_samples, n_outputs)."""
+        X = self._inputs(X)
+        shape = (X.shape[0], self.n_outputs)
+        out = np.empty(shape, self._dtype) if out is None else v.out_array(out, "out", shape, self._dtype)
+        if X.shape[0]:
+            self._net.forward(X, out, _threads.get_num_threads())
+        return out
+
+    predict = forward
+
+    def loss(self, X, T):
+        """The loss at (X, T): mean (Y - T)^2, or the mean softmax cross-entropy."""
+        X, T, labels = self._batch(X, T)
+        return self._net.loss(X, T, labels, _threads.get_num_threads())
+
+    def gradients(self, X, T):
+        """(loss, Gradients): the loss and dL/dparams by backpropagation."""
+        X, T, labels = self._batch(X, T)
+        flat = np.empty_like(self.params)
+        loss = self._net.gradients(X, T, labels, flat, _threads.get_num_threads())
+        weights, biases = self._layer_views(flat)
+        return loss, Gradients(flat, weights, biases)
+
+    def train_step(self, X, T, optimizer):
+        """Forward, loss, backprop and the optimizer's update in one C call; returns the loss
+        before the update. A non-finite loss or gradient raises FloatingPointError and
+        changes nothing."""
+        from .optim import Optimizer
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got {type(optimizer).__name__}")
+        X, T, labels = self._batch(X, T)
+        return optimizer._step(self, X, T, labels, _threads.get_num_threads())
+
+    def reserve(self, batch):
+        """Allocates the workspace for `batch` rows now, so later steps allocate nothing."""
+        self._net.reserve(v.positive_int(batch, "batch"), _threads.get_num_threads())
