@@ -221,3 +221,21 @@ class MLP:
     def reserve(self, batch):
         """Allocates the workspace for `batch` rows now, so later steps allocate nothing."""
         self._net.reserve(v.positive_int(batch, "batch"), _threads.get_num_threads())
+
+    # ---------------------------------------------------------------- conveniences
+
+    def fit(self, X, T, **kwargs):
+        """Mini-batch training over epochs; see pynn.training.fit for the options."""
+        from .training import fit
+        return fit(self, X, T, **kwargs)
+
+    def save(self, path, optimizer=None):
+        """Writes the network (and optionally the optimizer's state) to one .npz file."""
+        from .io import save
+        save(self, path, optimizer=optimizer)
+
+    @classmethod
+    def load(cls, path, optimizer=None):
+        """Reads a network written by save(); never unpickles."""
+        from .io import load
+        return load(path, optimizer=optimizer)
