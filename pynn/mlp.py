@@ -18,6 +18,23 @@ def _activation_code(name, arg):
     return ACTIVATIONS[name]
 
 
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(sizes, dtype):
+    """MemoryError before anything is allocated when parameters + gradients
+    cannot fit in the machine's physical memory."""
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    need, have = 2 * n_params * dtype.itemsize, _physical_memory()
+    if have is not None and need > have:
+        raise MemoryError(f"sizes {sizes}: {n_params} parameters need {need / 2**30:.1f} GiB for "
+                          f"parameters and gradients; this machine has {have / 2**30:.1f} GiB")
+
+
 class Gradients:
     """The gradient of the loss with respect to every parameter: `.params` is
     one flat array laid out like MLP.params; `.weights[i]` and `.biases[i]` are
@@ -80,6 +97,7 @@ class MLP:
         if loss == "cross_entropy" and output != "softmax":
             raise ValueError(f"loss='cross_entropy' needs output='softmax', got output={output!r}")
         self._dtype = v.dtype_arg(dtype)
+        _check_memory(sizes, self._dtype)
         slope = v.finite_float(leaky_slope, "leaky_slope", lo=0.0)
         if seed is None:
             seed = int.from_bytes(os.urandom(8), "little")

@@ -38,11 +38,10 @@ void R(nn_optim_update)(const pynn_optim *opt, const pynn_segment *segs, int64_t
                         int n_threads)
 {
     enum { BLOCK = 4096 };
-    int64_t s;
     int nt = pynn_threads_for(n_threads, 8.0 * (double)n_params);
     /* one task per BLOCK of a segment, handed out dynamically */
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    for (s = 0; s < n_segs; s++) {
+    for (int64_t s = 0; s < n_segs; s++) {   /* every thread walks every segment */
         const pynn_segment sg = segs[s];
         const real wd = sg.decay ? (real)opt->weight_decay : 0;
         int64_t blk, n_blk = (sg.len + BLOCK - 1) / BLOCK;

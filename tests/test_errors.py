@@ -1,0 +1,192 @@
+"""Bad input: a clear exception naming the argument, never a crash, and the
+network exactly as it was."""
+import numpy as np
+import pytest
+
+import pynn
+
+
+@pytest.fixture
+def net():
+    return pynn.MLP([3, 4, 2], seed=0)
+
+
+def unchanged(net, fn, exc, match):
+    before = net.params.copy()
+    with pytest.raises(exc, match=match):
+        fn()
+    np.testing.assert_array_equal(net.params, before)
+
+
+@pytest.mark.parametrize("sizes,exc,match", [
+    ([3], ValueError, "at least 2"),
+    ([], ValueError, "at least 2"),
+    ([3, 0, 2], ValueError, r"sizes\[1\] must be >= 1"),
+    ([3, -4, 2], ValueError, r"sizes\[1\]"),
+    ([3, 2.5, 2], TypeError, r"sizes\[1\] must be an int"),
+    ([3, True, 2], TypeError, r"sizes\[1\]"),
+    ("32", TypeError, "sequence of ints"),
+    (7, TypeError, "sequence of ints"),
+    ([2**40, 2**40, 1], MemoryError, "GiB"),
+])
+def test_bad_sizes(sizes, exc, match):
+    with pytest.raises(exc, match=match):
+        pynn.MLP(sizes)
+
+
+def test_c_layer_checks_overflow_itself():
+    from pynn import _core
+    with pytest.raises(ValueError, match="overflow"):
+        _core.Net(_core.DTYPE_F32, [2**40, 2**40, 1], [3, 0], 0.0, 0)
+    with pytest.raises(ValueError, match="overflow"):
+        _core.Net(_core.DTYPE_F32, [2**62, 4, 1], [3, 0], 0.0, 0)
+    with pytest.raises(ValueError, match="invalid"):
+        _core.Net(_core.DTYPE_F32, [3, 0, 1], [3, 0], 0.0, 0)
+
+
+@pytest.mark.parametrize("sizes", [[2**31, 2**31, 1], [2**20, 2**20, 1], [100000, 100000, 1000]])
+def test_more_memory_than_the_machine_has(sizes):
+    with pytest.raises(MemoryError, match="GiB"):
+        pynn.MLP(sizes)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(activation="swish"), ValueError, r"activation\[0\] must be one of"),
+    (dict(activation=["relu"]), ValueError, "one name or 2 names"),
+    (dict(activation="softmax"), ValueError, "softmax is allowed only as the output"),
+    (dict(output="gelu"), ValueError, "output must be one of"),
+    (dict(loss="hinge"), ValueError, "loss must be one of"),
+    (dict(loss="cross_entropy", output="identity"), ValueError, "needs output='softmax'"),
+    (dict(dtype=np.int32), TypeError, "dtype must be float32 or float64"),
+    (dict(dtype="float16"), TypeError, "dtype must be float32 or float64"),
+    (dict(seed=-1), ValueError, "seed"),
+    (dict(leaky_slope=-0.1), ValueError, "leaky_slope must be >= 0"),
+    (dict(leaky_slope=float("nan")), ValueError, "leaky_slope must be finite"),
+])
+def test_bad_constructor_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        pynn.MLP([3, 4, 4, 2], **kwargs)
+
+
+@pytest.mark.parametrize("X,exc,match", [
+    (np.ones(3), ValueError, r"X must be a 2-D array of shape \(n_samples, 3\)"),
+    (np.ones((2, 4)), ValueError, r"X must have 3 features"),
+    (np.ones((2, 3, 1)), ValueError, "2-D"),
+    (np.array([["a", "b", "c"]]), TypeError, "X must hold real numbers"),
+    (np.ones((2, 3), complex), TypeError, "X must hold real numbers"),
+])
+def test_bad_X(net, X, exc, match):
+    opt = pynn.SGD(lr=0.1)
+    T = np.zeros((2, 2))
+    for call in (lambda: net.forward(X), lambda: net.loss(X, T), lambda: net.gradients(X, T),
+                 lambda: net.train_step(X, T, opt)):
+        unchanged(net, call, exc, match)
+
+
+@pytest.mark.parametrize("T,match", [
+    (np.zeros((2, 3)), r"T must have 2 outputs"),
+    (np.zeros((3, 2)), r"T must have 2 rows to match X"),
+    (np.zeros(2), r"T must be a 2-D array"),
+])
+def test_bad_T(net, T, match):
+    X = np.ones((2, 3))
+    unchanged(net, lambda: net.train_step(X, T, pynn.SGD(lr=0.1)), ValueError, match)
+    unchanged(net, lambda: net.loss(X, T), ValueError, match)
+
+
+def test_bad_labels():
+    net = pynn.MLP([3, 4], loss="cross_entropy", seed=0)
+    X = np.ones((2, 3))
+    unchanged(net, lambda: net.loss(X, np.array([0, 4])), ValueError, r"labels must be in \[0, 4\)")
+    unchanged(net, lambda: net.loss(X, np.array([-1, 0])), ValueError, "labels")
+    unchanged(net, lambda: net.loss(X, np.array([0, 1, 2])), ValueError, "2 labels")
+    unchanged(net, lambda: net.loss(X, np.array([0.5, 1.0])), ValueError, "integer class labels")
+
+
+def test_empty_batch(net):
+    X, T = np.empty((0, 3)), np.empty((0, 2))
+    assert net.forward(X).shape == (0, 2)
+    for call in (lambda: net.loss(X, T), lambda: net.gradients(X, T),
+                 lambda: net.train_step(X, T, pynn.SGD(lr=0.1))):
+        unchanged(net, call, ValueError, "at least one sample")
+
+
+def test_bad_out(net):
+    X = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"out must have shape \(2, 2\) and dtype float32"):
+        net.forward(X, out=np.empty((2, 3), np.float32))
+    with pytest.raises(ValueError, match="out must have shape"):
+        net.forward(X, out=np.empty((2, 2), np.float64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        net.forward(X, out=np.empty((2, 2), np.float32, order="F")[:, :].T.copy().T)
+    ro = np.empty((2, 2), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"):
+        net.forward(X, out=ro)
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+        net.forward(X, out=[[0, 0], [0, 0]])
+
+
+@pytest.mark.parametrize("make,exc,match", [
+    (lambda: pynn.SGD(lr=0), ValueError, "lr must be > 0"),
+    (lambda: pynn.SGD(lr=-1), ValueError, "lr must be > 0"),
+    (lambda: pynn.SGD(lr=float("inf")), ValueError, "lr must be finite"),
+    (lambda: pynn.SGD(lr="fast"), TypeError, "lr must be a real number"),
+    (lambda: pynn.SGD(momentum=1.0), ValueError, "momentum must be < 1"),
+    (lambda: pynn.SGD(momentum=-0.1), ValueError, "momentum must be >= 0"),
+    (lambda: pynn.SGD(nesterov=True), ValueError, "nesterov=True needs momentum > 0"),
+    (lambda: pynn.SGD(weight_decay=float("nan")), ValueError, "weight_decay must be finite"),
+    (lambda: pynn.Adam(betas=(0.9, 1.0)), ValueError, r"betas\[1\] must be < 1"),
+    (lambda: pynn.Adam(betas=0.9), TypeError, "betas must be a pair"),
+    (lambda: pynn.Adam(eps=0), ValueError, "eps must be > 0"),
+])
+def test_bad_hyperparameters(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_bad_optimizer_object(net):
+    unchanged(net, lambda: net.train_step(np.ones((2, 3)), np.ones((2, 2)), "sgd"), TypeError,
+              "optimizer must be")
+
+
+@pytest.mark.parametrize("opt", [pynn.SGD(lr=0.1, momentum=0.9), pynn.Adam(lr=0.1)])
+def test_non_finite_step_is_not_applied(opt):
+    net = pynn.MLP([3, 4, 2], seed=0)
+    X, T = np.ones((2, 3)), np.ones((2, 2))
+    net.train_step(X, T, opt)                         # some optimizer state exists
+    params, state = net.params.copy(), opt.state(net).buffer.copy()
+    step = opt.state(net).step
+    for bad_X, bad_T in [(np.full((2, 3), np.nan), T), (X, np.full((2, 2), np.inf)),
+                         (np.full((2, 3), 1e30), T)]:
+        with pytest.raises(FloatingPointError, match="not applied"):
+            net.train_step(bad_X, bad_T, opt)
+        np.testing.assert_array_equal(net.params, params)
+        np.testing.assert_array_equal(opt.state(net).buffer, state)
+        assert opt.state(net).step == step
+    net.train_step(X, T, opt)                         # and training goes on
+    assert opt.state(net).step == step + 1
+
+
+def test_thread_settings_are_validated():
+    with pytest.raises(ValueError, match="got 0"):
+        pynn.set_num_threads(0)
+    with pytest.raises(TypeError, match="int or None"):
+        pynn.set_num_threads(1.5)
+
+
+def test_ops_bad_input():
+    with pytest.raises(ValueError, match="b must have 3 rows"):
+        pynn.ops.matmul(np.ones((2, 3)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="2-D"):
+        pynn.ops.matmul(np.ones(3), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="b must have shape"):
+        pynn.ops.dense_forward(np.ones((2, 3)), np.ones((3, 4)), np.ones(3))
+    with pytest.raises(ValueError, match="activation must be one of"):
+        pynn.ops.dense_forward(np.ones((2, 3)), np.ones((3, 4)), np.ones(4), "swish")
+    with pytest.raises(ValueError, match="at least one sample"):
+        pynn.ops.mse(np.ones((0, 2)), np.ones((0, 2)))
+    with pytest.raises(ValueError, match="T must have 2 columns"):
+        pynn.ops.mse(np.ones((3, 2)), np.ones((3, 1)))
+    with pytest.raises(ValueError, match="class labels"):
+        pynn.ops.softmax_cross_entropy(np.ones((3, 2)), np.array([0, 1, 2]))

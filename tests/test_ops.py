@@ -1,0 +1,95 @@
+"""pynn.ops, the single steps of the maths, against the NumPy reference: every
+activation, both dtypes, edge sizes, 1 and 2 threads."""
+import numpy as np
+import pytest
+
+import pynn
+import numpy_ref as ref
+
+RTOL = {np.float32: 2e-5, np.float64: 1e-12}
+ALL_ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
+SHAPES = [(1, 1, 1), (1, 7, 3), (5, 1, 9), (17, 33, 6), (64, 16, 31), (3, 130, 70)]
+
+
+def close(got, want, dtype, k=1):
+    want = np.asarray(want)
+    atol = RTOL[dtype] * max(1.0, float(np.abs(want).max())) * max(1, np.sqrt(k))
+    np.testing.assert_allclose(got, want, rtol=RTOL[dtype] * max(1, np.sqrt(k)), atol=atol)
+
+
+def data(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    n, n_in, n_out = shape
+    X = rng.normal(size=(n, n_in)).astype(dtype)
+    W = (rng.normal(size=(n_in, n_out)) / np.sqrt(n_in)).astype(dtype)
+    b = rng.normal(size=n_out).astype(dtype)
+    return X, W, b, rng
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("act", ALL_ACTS)
+def test_dense_forward_backward(act, shape, threads, dtype):
+    X, W, b, rng = data(shape, dtype)
+    with pynn.num_threads(threads):
+        A = pynn.ops.dense_forward(X, W, b, act, slope=0.1)
+        A_ref = ref.act(act, X.astype(float) @ W.astype(float) + b, 0.1)
+        close(A, A_ref, dtype, shape[1])
+        dA = rng.normal(size=A.shape)
+        dX, dW, db = pynn.ops.dense_backward(X, W, A, dA, act, slope=0.1)
+    dZ = ref.act_backward(act, A.astype(float), dA.astype(dtype).astype(float), 0.1)
+    close(dW, X.astype(float).T @ dZ, dtype, shape[0])
+    close(db, dZ.sum(axis=0), dtype, shape[0])
+    close(dX, dZ @ W.astype(float).T, dtype, shape[2])
+    assert A.dtype == dX.dtype == dW.dtype == db.dtype == dtype
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (64, 10), (129, 1)])
+def test_mse_and_grad(shape, dtype):
+    rng = np.random.default_rng(1)
+    Y, T = rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)
+    Y64, T64 = Y.astype(float), T.astype(float)
+    assert pynn.ops.mse(Y, T) == pytest.approx(ref.mse(Y64, T64), rel=1e-12)  # double accumulation
+    close(pynn.ops.mse_grad(Y, T), ref.mse_grad(Y64, T64), dtype)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (5, 3), (64, 10), (33, 1)])
+def test_softmax_cross_entropy(shape, dtype):
+    rng = np.random.default_rng(2)
+    Z = (5 * rng.normal(size=shape)).astype(dtype)
+    labels = rng.integers(0, shape[1], shape[0])
+    T = ref.one_hot(labels, shape[1])
+    Z64 = Z.astype(float)
+    assert pynn.ops.softmax_cross_entropy(Z, labels) == pytest.approx(ref.cross_entropy(Z64, T), rel=1e-12)
+    assert pynn.ops.softmax_cross_entropy(Z, T) == pytest.approx(ref.cross_entropy(Z64, T), rel=1e-12)
+    close(pynn.ops.softmax_cross_entropy_grad(Z, labels), ref.cross_entropy_grad(Z64, T), dtype)
+    soft = rng.dirichlet(np.ones(shape[1]), shape[0])
+    close(pynn.ops.softmax_cross_entropy_grad(Z, soft), ref.cross_entropy_grad(Z64, soft), dtype)
+
+
+def test_textbook_loop_by_hand_matches_train_step(dtype):
+    """One SGD step written with pynn.ops equals MLP.train_step."""
+    rng = np.random.default_rng(3)
+    net = pynn.MLP([5, 8, 3], activation="tanh", dtype=dtype, seed=2)
+    X, T = rng.normal(size=(9, 5)).astype(dtype), rng.normal(size=(9, 3)).astype(dtype)
+    (W1, W2), (b1, b2) = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    A1 = pynn.ops.dense_forward(X, W1, b1, "tanh")
+    A2 = pynn.ops.dense_forward(A1, W2, b2, "identity")
+    loss = pynn.ops.mse(A2, T)
+    dA1, dW2, db2 = pynn.ops.dense_backward(A1, W2, A2, pynn.ops.mse_grad(A2, T), "identity")
+    _, dW1, db1 = pynn.ops.dense_backward(X, W1, A1, dA1, "tanh")
+    assert net.train_step(X, T, pynn.SGD(lr=0.5)) == pytest.approx(loss, rel=1e-6)
+    for p, q, g in [(net.weights[0], W1, dW1), (net.biases[0], b1, db1),
+                    (net.weights[1], W2, dW2), (net.biases[1], b2, db2)]:
+        np.testing.assert_allclose(p, q - 0.5 * g, rtol=RTOL[dtype] * 10, atol=RTOL[dtype])
+
+
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_matmul_basic(ta, tb, dtype):
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(13, 7)).astype(dtype)
+    b = rng.normal(size=(7, 5)).astype(dtype)
+    a_in = np.ascontiguousarray(a.T).T if ta else a       # a transposed view of a C array
+    b_in = np.ascontiguousarray(b.T).T if tb else b
+    close(pynn.ops.matmul(a_in, b_in), a.astype(float) @ b.astype(float), dtype, 7)

@@ -1,0 +1,158 @@
+"""Thread control (set_num_threads, OMP_NUM_THREADS, threadpoolctl), the
+workspace, fork safety, and networks used from several Python threads."""
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import pynn
+
+
+def run_python(code, env=None, timeout=120):
+    """Runs code as a script file (spawned children must be able to import __main__)."""
+    import os
+    import tempfile
+    full_env = dict(os.environ, **(env or {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "script.py")
+        with open(script, "w") as f:
+            f.write(textwrap.dedent(code))
+        r = subprocess.run([sys.executable, script], capture_output=True, text=True, env=full_env,
+                           timeout=timeout)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_set_get_and_context_manager():
+    default = pynn.get_num_threads()
+    assert default >= 1
+    pynn.set_num_threads(1)
+    assert pynn.get_num_threads() == 1
+    with pynn.num_threads(3):
+        assert pynn.get_num_threads() == 3
+    assert pynn.get_num_threads() == 1
+    pynn.set_num_threads(-1)
+    assert pynn.get_num_threads() == pynn._core.omp_max_threads()
+    pynn.set_num_threads(None)
+    assert pynn.get_num_threads() == default
+
+
+def test_setting_holds_in_every_python_thread():
+    pynn.set_num_threads(1)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(pynn.get_num_threads()))
+    t.start()
+    t.join()
+    assert seen == [1]
+
+
+def test_omp_num_threads_is_honoured():
+    assert run_python("import pynn; print(pynn.get_num_threads())", {"OMP_NUM_THREADS": "1"}) == "1"
+    assert run_python("import pynn; print(pynn.info()['threads'])", {"OMP_NUM_THREADS": "3"}) == "3"
+
+
+def test_threadpoolctl_limits_are_honoured():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = pynn.get_num_threads()
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        assert pynn.get_num_threads() == 1
+    assert pynn.get_num_threads() == before
+
+
+def test_info():
+    info = pynn.info()
+    assert info["version"] == pynn.__version__
+    assert info["kernel"] in info["kernels_available"]
+    assert info["openmp"] is True and "OpenMP" in info["openmp_runtime"]
+
+
+def test_forked_child_does_not_hang():
+    """Once OpenMP ran a parallel region, a fork()ed child that calls pynn would
+    hang in libgomp; pynn runs single-threaded there instead."""
+    out = run_python("""
+        import multiprocessing as mp, numpy as np, pynn
+        def work(q):
+            net = pynn.MLP([64, 256, 8], seed=0)
+            q.put((pynn.get_num_threads(), float(net.forward(np.ones((256, 64))).sum())))
+        if __name__ == "__main__":
+            pynn.set_num_threads(2)
+            net = pynn.MLP([64, 256, 8], seed=0)
+            want = float(net.forward(np.ones((256, 64))).sum())   # parent used a thread team
+            ctx = mp.get_context("fork")
+            q = ctx.Queue()
+            p = ctx.Process(target=work, args=(q,))
+            p.start()
+            threads, got = q.get(timeout=60)
+            p.join(60)
+            print(threads, got == want, p.exitcode)
+        """, timeout=120)
+    assert out == "1 True 0"
+
+
+def test_spawned_children_work():
+    out = run_python("""
+        import multiprocessing as mp, numpy as np, pynn
+        def work(seed):
+            return float(pynn.MLP([8, 16, 2], seed=seed).forward(np.ones((4, 8))).sum())
+        if __name__ == "__main__":
+            with mp.get_context("spawn").Pool(2) as pool:
+                got = pool.map(work, [0, 1])
+            print(got == [work(0), work(1)])
+        """)
+    assert out == "True"
+
+
+def test_workspace_is_allocated_once():
+    net = pynn.MLP([20, 64, 3], seed=0)
+    opt = pynn.Adam()
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(50, 20)), rng.normal(size=(50, 3))
+    net.train_step(X, T, opt)
+    assert net.workspace_allocations == 1 and net.workspace_batch == 50
+    for _ in range(20):
+        net.train_step(X, T, opt)
+        net.train_step(X[:7], T[:7], opt)          # smaller batches reuse it
+        net.forward(X[:30])
+    assert net.workspace_allocations == 1
+    net.train_step(np.vstack([X, X]), np.vstack([T, T]), opt)
+    assert net.workspace_allocations == 2 and net.workspace_batch == 100
+    net.reserve(1000)
+    assert net.workspace_batch == 1000 and net.workspace_allocations == 3
+
+
+def steps(net, X, T, n, opt):
+    for _ in range(n):
+        net.train_step(X, T, opt)
+
+
+def test_two_python_threads_train_two_networks():
+    rng = np.random.default_rng(1)
+    X, T = rng.normal(size=(64, 32)), rng.normal(size=(64, 4))
+    nets = [pynn.MLP([32, 128, 4], seed=s) for s in (0, 1)]
+    threads = [threading.Thread(target=steps, args=(n, X, T, 30, pynn.SGD(lr=0.01))) for n in nets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for seed, net in zip((0, 1), nets):
+        alone = pynn.MLP([32, 128, 4], seed=seed)
+        steps(alone, X, T, 30, pynn.SGD(lr=0.01))
+        np.testing.assert_array_equal(net.params, alone.params)
+
+
+def test_one_network_from_two_threads_is_serialized():
+    rng = np.random.default_rng(2)
+    X, T = rng.normal(size=(64, 32)), rng.normal(size=(64, 4))
+    shared = pynn.MLP([32, 128, 4], seed=0)
+    opt = pynn.SGD(lr=0.01)                      # stateless: step order cannot matter
+    threads = [threading.Thread(target=steps, args=(shared, X, T, 25, opt)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    alone = pynn.MLP([32, 128, 4], seed=0)
+    steps(alone, X, T, 50, pynn.SGD(lr=0.01))
+    np.testing.assert_array_equal(shared.params, alone.params)
