@@ -172,6 +172,17 @@ int pynn_net_train_step(pynn_net *net, int64_t batch, const void *X, const void 
                         const int64_t *labels, const pynn_optim *opt, void *state,
                         double *loss, int n_threads);
 
+/* Training steps on consecutive mini-batches gathered by index: batch b takes
+ * rows idx[b * batch_size, min((b + 1) * batch_size, n_idx)) of X (n_rows, n_in)
+ * and T (n_rows, n_out) or labels (n_rows,). opt->step is the first batch's step
+ * (Adam), counting up. losses[b] gets each batch's loss, *n_done the batches
+ * applied. A non-finite step stops there with PYNN_ERR_NONFINITE (that batch
+ * not applied). Allocates nothing once the workspace holds batch_size rows. */
+int pynn_net_train_batches(pynn_net *net, int64_t n_rows, const void *X, const void *T,
+                           const int64_t *labels, const int64_t *idx, int64_t n_idx,
+                           int64_t batch_size, const pynn_optim *opt, void *state,
+                           double *losses, int64_t *n_done, int n_threads);
+
 /* Elements of optimizer state a network of n_params needs (0, n_params or 2 n_params). */
 int64_t pynn_optim_state_len(const pynn_optim *opt, int64_t n_params);
 

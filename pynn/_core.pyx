@@ -241,28 +241,16 @@ cdef class Net:
         return loss
 
     def train_step(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-                   int kind, double lr, double momentum, bint nesterov, double weight_decay,
-                   double beta1, double beta2, double eps, bint decoupled, int64_t step,
-                   real[::1] state, int n_threads):
-        """One forward + loss + backprop + update; returns the loss. Raises
-        FloatingPointError (nothing applied) when the loss or gradient is not finite."""
-        cdef c.pynn_optim opt
+                   opt_args, int64_t step, real[::1] state, int n_threads):
+        """One forward + loss + backprop + update; returns the loss. opt_args is
+        (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled).
+        Raises FloatingPointError (nothing applied) when the loss or gradient is not finite."""
+        cdef c.pynn_optim opt = _optim(opt_args, step)
         cdef double loss = 0
         cdef int st
         cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
         cdef const int64_t *lptr = NULL if labels is None else &labels[0]
         cdef void *sptr = NULL if state is None or state.shape[0] == 0 else <void *>&state[0]
-        opt.kind = kind
-        opt.nesterov = nesterov
-        opt.decoupled = decoupled
-        opt.reserved = 0
-        opt.lr = lr
-        opt.momentum = momentum
-        opt.weight_decay = weight_decay
-        opt.beta1 = beta1
-        opt.beta2 = beta2
-        opt.eps = eps
-        opt.step = step
         with self.lock:
             with nogil:
                 st = c.pynn_net_train_step(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &opt, sptr,
@@ -273,3 +261,36 @@ cdef class Net:
                 "not applied (parameters and optimizer state unchanged)")
         _check(st, "train_step")
         return loss
+
+    def train_batches(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
+                      const int64_t[::1] idx, int64_t batch_size, opt_args, int64_t step,
+                      real[::1] state, double[::1] losses, int n_threads):
+        """Training steps on the mini-batches of rows idx[b*batch_size:(b+1)*batch_size],
+        in one C call; returns the number of batches applied (all, unless a step was
+        not finite: then losses[n] holds that step's loss and FloatingPointError is
+        NOT raised here, so the caller can report how far it got)."""
+        cdef c.pynn_optim opt = _optim(opt_args, step)
+        cdef int64_t n_done = 0
+        cdef int st
+        cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
+        cdef const int64_t *lptr = NULL if labels is None else &labels[0]
+        cdef void *sptr = NULL if state is None or state.shape[0] == 0 else <void *>&state[0]
+        with self.lock:
+            with nogil:
+                st = c.pynn_net_train_batches(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &idx[0],
+                                              idx.shape[0], batch_size, &opt, sptr, &losses[0],
+                                              &n_done, n_threads)
+        if st != c.PYNN_ERR_NONFINITE:
+            _check(st, "train_batches")
+        return n_done
+
+
+cdef c.pynn_optim _optim(opt_args, int64_t step) except *:
+    """The C optimizer struct from (kind, lr, momentum, nesterov, weight_decay, beta1,
+    beta2, eps, decoupled) and the 1-based step."""
+    cdef c.pynn_optim opt
+    opt.kind, opt.lr, opt.momentum, opt.nesterov, opt.weight_decay, opt.beta1, opt.beta2, \
+        opt.eps, opt.decoupled = opt_args
+    opt.reserved = 0
+    opt.step = step
+    return opt

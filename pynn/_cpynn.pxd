@@ -87,4 +87,8 @@ cdef extern from "pynn.h" nogil:
     int pynn_net_train_step(pynn_net *net, int64_t batch, const void *X, const void *T,
                             const int64_t *labels, const pynn_optim *opt, void *state,
                             double *loss, int n_threads) noexcept
+    int pynn_net_train_batches(pynn_net *net, int64_t n_rows, const void *X, const void *T,
+                               const int64_t *labels, const int64_t *idx, int64_t n_idx,
+                               int64_t batch_size, const pynn_optim *opt, void *state,
+                               double *losses, int64_t *n_done, int n_threads) noexcept
     int64_t pynn_optim_state_len(const pynn_optim *opt, int64_t n_params) noexcept

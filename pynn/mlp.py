@@ -236,6 +236,39 @@ class MLP:
         X, T, labels = self._batch(X, T)
         return optimizer._step(self, X, T, labels, _threads.get_num_threads())
 
+    def train_batches(self, X, T, optimizer, batch_size=32, order=None):
+        """Training steps over a whole set in ONE C call: the rows of X and T taken
+        in `order` (default: 0..n-1; e.g. a permutation for a shuffled epoch), cut
+        into mini-batches of batch_size (the last may be shorter). Returns the
+        array of per-batch losses. Equivalent to train_step on each mini-batch in
+        turn, bit for bit. A non-finite step raises FloatingPointError; the
+        batches before it stay applied (the error says how many), that one is not."""
+        from .optim import Optimizer
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got {type(optimizer).__name__}")
+        X, T, labels = self._batch(X, T)
+        batch_size = v.positive_int(batch_size, "batch_size")
+        n = X.shape[0]
+        if order is None:
+            idx = np.arange(n, dtype=np.int64)
+        else:
+            idx = np.asarray(order)
+            if idx.ndim != 1 or idx.dtype.kind not in "iu" or idx.size == 0:
+                raise ValueError(f"order must be a non-empty 1-D array of row indices, got "
+                                 f"shape {idx.shape} dtype {idx.dtype}")
+            if idx.min() < 0 or idx.max() >= n:
+                raise ValueError(f"order: row indices must be in [0, {n}), got range "
+                                 f"[{idx.min()}, {idx.max()}]")
+            idx = np.ascontiguousarray(idx, dtype=np.int64)
+        losses = np.empty(-(-idx.size // batch_size))
+        done = optimizer._steps(self, X, T, labels, idx, batch_size, losses,
+                                _threads.get_num_threads())
+        if done < losses.size:
+            raise FloatingPointError(
+                f"train_batches: batch {done} (0-based) has a non-finite loss ({losses[done]!r}) or "
+                f"gradient; it was not applied, the {done} batches before it were")
+        return losses
+
     def reserve(self, batch):
         """Allocates the workspace for `batch` rows now, so later steps allocate nothing."""
         self._net.reserve(v.positive_int(batch, "batch"), _threads.get_num_threads())

@@ -62,9 +62,17 @@ class Optimizer:
 
     def _step(self, net, X, T, labels, n_threads):
         st = self.state(net)
-        loss = net._net.train_step(X, T, labels, *self._args(), st.step + 1, st.buffer, n_threads)
+        loss = net._net.train_step(X, T, labels, self._args(), st.step + 1, st.buffer, n_threads)
         st.step += 1
         return loss
+
+    def _steps(self, net, X, T, labels, idx, batch_size, losses, n_threads):
+        """Consecutive steps over mini-batches of rows idx; returns the batches applied."""
+        st = self.state(net)
+        done = net._net.train_batches(X, T, labels, idx, batch_size, self._args(), st.step + 1,
+                                      st.buffer, losses, n_threads)
+        st.step += done
+        return done
 
 
 class SGD(Optimizer):

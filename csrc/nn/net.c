@@ -126,7 +126,17 @@ static int layout(pynn_net *net, int64_t batch, int n_threads, int64_t *total)
     net->dz_off[1] = off;
     PYNN_CHECK(pynn_add_i64(off, b, &off));
     net->row_off = off;
-    PYNN_CHECK(pynn_bytes(PYNN_F64, batch, &b));
+    PYNN_CHECK(pynn_bytes(PYNN_F64, batch, &b));               /* doubles and int64: 8 bytes */
+    PYNN_CHECK(pynn_add_i64(off, b, &off));
+    net->lg_off = off;
+    PYNN_CHECK(pynn_add_i64(off, b, &off));
+    net->xg_off = off;
+    PYNN_CHECK(pynn_mul_i64(batch, net->sizes[0], &b));
+    PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
+    PYNN_CHECK(pynn_add_i64(off, b, &off));
+    net->tg_off = off;
+    PYNN_CHECK(pynn_mul_i64(batch, net->sizes[net->n_layers], &b));
+    PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
     PYNN_CHECK(pynn_add_i64(off, b, &off));
     net->gemm_off = off;
     PYNN_CHECK(pynn_add_i64(off, (int64_t)pynn_gemm_ws_bytes(net->dtype, n_threads), &off));
@@ -167,9 +177,10 @@ static int acquire(pynn_net *net)
 }
 static void release(pynn_net *net) { atomic_store(&net->busy, 0); }
 
-/* Validates the inputs every batch call shares, then claims the net and sizes the workspace. */
+/* Validates the inputs every batch call shares (labels[0, n_labels) in range),
+ * then claims the net and sizes the workspace for `batch` rows. */
 static int begin(pynn_net *net, int64_t batch, const void *X, const void *T, const int64_t *labels,
-                 int need_targets, int n_threads)
+                 int need_targets, int64_t n_labels, int n_threads)
 {
     int st;
     if (!net || n_threads < 1) return PYNN_ERR_ARG;
@@ -180,7 +191,7 @@ static int begin(pynn_net *net, int64_t batch, const void *X, const void *T, con
         if (!T && !labels) return PYNN_ERR_ARG;
         if (!T && net->loss != PYNN_LOSS_CROSS_ENTROPY) return PYNN_ERR_ARG;
         if (!T)
-            for (l = 0; l < batch; l++)
+            for (l = 0; l < n_labels; l++)
                 if (labels[l] < 0 || labels[l] >= n_out) return PYNN_ERR_ARG;
     }
     PYNN_CHECK(acquire(net));
@@ -195,7 +206,7 @@ int pynn_net_forward(pynn_net *net, int64_t batch, const void *X, void *Y, int n
 {
     int st;
     if (batch > 0 && !Y) return PYNN_ERR_ARG;
-    PYNN_CHECK(begin(net, batch, X, NULL, NULL, 0, n_threads));
+    PYNN_CHECK(begin(net, batch, X, NULL, NULL, 0, 0, n_threads));
     st = batch == 0 ? PYNN_OK : DISPATCH(net_forward_s(net, batch, X, Y, n_threads),
                                          net_forward_d(net, batch, X, Y, n_threads));
     release(net);
@@ -207,7 +218,7 @@ int pynn_net_loss(pynn_net *net, int64_t batch, const void *X, const void *T,
 {
     int st;
     if (!loss) return PYNN_ERR_ARG;
-    PYNN_CHECK(begin(net, batch, X, T, labels, 1, n_threads));
+    PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
     st = DISPATCH(net_loss_s(net, batch, X, T, labels, loss, 0, n_threads),
                   net_loss_d(net, batch, X, T, labels, loss, 0, n_threads));
     release(net);
@@ -219,7 +230,7 @@ int pynn_net_gradients(pynn_net *net, int64_t batch, const void *X, const void *
 {
     int st;
     if (!loss || !grad) return PYNN_ERR_ARG;
-    PYNN_CHECK(begin(net, batch, X, T, labels, 1, n_threads));
+    PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
     st = DISPATCH(net_gradients_s(net, batch, X, T, labels, loss, grad, n_threads),
                   net_gradients_d(net, batch, X, T, labels, loss, grad, n_threads));
     release(net);
@@ -237,16 +248,51 @@ static int valid_optim(const pynn_optim *o)
     return 0;
 }
 
+static int check_optim(const pynn_optim *opt, const void *state)
+{
+    if (!valid_optim(opt)) return PYNN_ERR_ARG;
+    if (!state && pynn_optim_state_len(opt, 1) > 0) return PYNN_ERR_ARG;
+    return PYNN_OK;
+}
+
 int pynn_net_train_step(pynn_net *net, int64_t batch, const void *X, const void *T,
                         const int64_t *labels, const pynn_optim *opt, void *state,
                         double *loss, int n_threads)
 {
     int st;
-    if (!loss || !valid_optim(opt)) return PYNN_ERR_ARG;
-    if (!state && pynn_optim_state_len(opt, 1) > 0) return PYNN_ERR_ARG;
-    PYNN_CHECK(begin(net, batch, X, T, labels, 1, n_threads));
+    if (!loss) return PYNN_ERR_ARG;
+    PYNN_CHECK(check_optim(opt, state));
+    PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
     st = DISPATCH(net_train_step_s(net, batch, X, T, labels, opt, state, loss, n_threads),
                   net_train_step_d(net, batch, X, T, labels, opt, state, loss, n_threads));
+    release(net);
+    return st;
+}
+
+int pynn_net_train_batches(pynn_net *net, int64_t n_rows, const void *X, const void *T,
+                           const int64_t *labels, const int64_t *idx, int64_t n_idx,
+                           int64_t batch_size, const pynn_optim *opt, void *state,
+                           double *losses, int64_t *n_done, int n_threads)
+{
+    int st;
+    int64_t i;
+    if (!n_done || !losses || !idx || n_idx < 1 || batch_size < 1) return PYNN_ERR_ARG;
+    *n_done = 0;
+    PYNN_CHECK(check_optim(opt, state));
+    for (i = 0; i < n_idx; i++)
+        if (idx[i] < 0 || idx[i] >= n_rows) return PYNN_ERR_ARG;
+    /* every row a batch may gather is validated here, labels included */
+    PYNN_CHECK(begin(net, PYNN_MIN(batch_size, n_idx), X, T, labels, 1, 0, n_threads));
+    if (!T)
+        for (i = 0; i < n_idx; i++)
+            if (labels[idx[i]] < 0 || labels[idx[i]] >= net->sizes[net->n_layers]) {
+                release(net);
+                return PYNN_ERR_ARG;
+            }
+    st = DISPATCH(net_train_batches_s(net, X, T, labels, idx, n_idx, batch_size, opt, state,
+                                      losses, n_done, n_threads),
+                  net_train_batches_d(net, X, T, labels, idx, n_idx, batch_size, opt, state,
+                                      losses, n_done, n_threads));
     release(net);
     return st;
 }

@@ -26,6 +26,8 @@ struct pynn_net {
     int64_t *a_off;          /* byte offsets in ws of A_1..A_L */
     int64_t dz_off[2];       /* byte offsets of the two dZ buffers */
     int64_t row_off;         /* byte offset of the row-loss buffer */
+    int64_t xg_off, tg_off;  /* byte offsets of the gathered mini-batch X and T (train_batches) */
+    int64_t lg_off;          /* byte offset of the gathered labels */
     int64_t gemm_off;        /* byte offset of the GEMM packing workspace */
     atomic_int busy;         /* one call at a time */
 };

@@ -104,4 +104,41 @@ static int R(net_train_step)(pynn_net *net, int64_t batch, const void *X, const 
     return PYNN_OK;
 }
 
+/* Copies rows idx[0..rows) of X and T (or labels) into the gather buffers. */
+static void R(gather)(pynn_net *net, const real *X, const real *T, const int64_t *labels,
+                      const int64_t *idx, int64_t rows, int n_threads)
+{
+    const int64_t n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
+    real *xg = WS(net, net->xg_off), *tg = WS(net, net->tg_off);
+    int64_t *lg = (int64_t *)((char *)net->ws + net->lg_off);
+    int64_t i;
+    int nt = pynn_threads_for(n_threads, 4.0 * (double)rows * (double)(n_in + n_out));
+    PYNN_PRAGMA(omp parallel for schedule(static) num_threads(nt) if(nt > 1))
+    for (i = 0; i < rows; i++) {
+        memcpy(xg + i * n_in, X + idx[i] * n_in, (size_t)n_in * sizeof(real));
+        if (T) memcpy(tg + i * n_out, T + idx[i] * n_out, (size_t)n_out * sizeof(real));
+        else lg[i] = labels[idx[i]];
+    }
+}
+
+/* Consecutive training steps on the mini-batches idx[b*bs .. (b+1)*bs), the
+ * last one possibly shorter; Adam's step counts up from opt->step. */
+static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
+                                const int64_t *labels, const int64_t *idx, int64_t n_idx,
+                                int64_t batch_size, const pynn_optim *opt, void *state,
+                                double *losses, int64_t *n_done, int n_threads)
+{
+    pynn_optim o = *opt;
+    for (int64_t b = 0; b * batch_size < n_idx; b++) {
+        const int64_t rows = PYNN_MIN(batch_size, n_idx - b * batch_size);
+        R(gather)(net, (const real *)X, (const real *)T, labels, idx + b * batch_size, rows, n_threads);
+        o.step = opt->step + b;
+        PYNN_CHECK(R(net_train_step)(net, rows, WS(net, net->xg_off), T ? WS(net, net->tg_off) : NULL,
+                                     T ? NULL : (const int64_t *)((char *)net->ws + net->lg_off),
+                                     &o, state, &losses[b], n_threads));
+        *n_done = b + 1;
+    }
+    return PYNN_OK;
+}
+
 #undef WS
