@@ -92,6 +92,7 @@ typedef struct pynn_net pynn_net;
 /*** @@INFO: build, threads, kernels ***/
 
 const char *pynn_strerror(int status);
+const char *pynn_build_info(void);       /* compiler and build type */
 int pynn_openmp_enabled(void);           /* 1 if built with OpenMP */
 int pynn_omp_max_threads(void);          /* omp_get_max_threads() of the calling thread, 1 without OpenMP */
 const char *pynn_openmp_runtime(void);   /* e.g. "libgomp (OpenMP 201511)" */

@@ -53,6 +53,10 @@ cdef inline int _dt(real zero) noexcept nogil:
 
 # -------------------------------------------------------------------- info
 
+def build_info():
+    return c.pynn_build_info().decode()
+
+
 def openmp_enabled():
     return bool(c.pynn_openmp_enabled())
 

@@ -43,6 +43,7 @@ cdef extern from "pynn.h" nogil:
         pass
 
     const char *pynn_strerror(int status) noexcept
+    const char *pynn_build_info() noexcept
     int pynn_openmp_enabled() noexcept
     int pynn_omp_max_threads() noexcept
     const char *pynn_openmp_runtime() noexcept

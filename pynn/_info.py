@@ -6,11 +6,12 @@ from ._version import __version__
 
 
 def info():
-    """Returns a dict: version, platform, OpenMP runtime, GEMM kernel chosen and available, threads."""
+    """Returns a dict: version, platform, build, OpenMP runtime, GEMM kernel chosen and available, threads."""
     return {
         "version": __version__,
         "platform": f"{platform.system()} {platform.machine()}",
         "python": platform.python_version(),
+        "build": _core.build_info(),
         "openmp": _core.openmp_enabled(),
         "openmp_runtime": _core.openmp_runtime(),
         "kernel": _core.kernel_name(),

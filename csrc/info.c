@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * threads.c: what the OpenMP runtime reports, for pynn.info() and for the
- * Python layer's thread-count policy. */
+ * info.c: what this build is (compiler, build type, OpenMP runtime) and what
+ * the OpenMP runtime reports, for pynn.info() and the Python layer's
+ * thread-count policy. */
 #include <stdio.h>
 #include "pynn.h"
 #include "threads.h"
@@ -38,5 +39,20 @@ const char *pynn_openmp_runtime(void)
     return PYNN_OMP_RT " (OpenMP " PYNN_STR(_OPENMP) ")";
 #else
     return "none (sequential build)";
+#endif
+}
+
+#ifndef PYNN_BUILD_TYPE
+#define PYNN_BUILD_TYPE "unknown"
+#endif
+
+const char *pynn_build_info(void)
+{
+#if defined(__clang__)
+    return "clang " __clang_version__ ", " PYNN_BUILD_TYPE;
+#elif defined(__GNUC__)
+    return "gcc " __VERSION__ ", " PYNN_BUILD_TYPE;
+#else
+    return "C compiler, " PYNN_BUILD_TYPE;
 #endif
 }
