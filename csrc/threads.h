@@ -4,6 +4,8 @@
 #ifndef PYNN_THREADS_H
 #define PYNN_THREADS_H
 
+#include <stdint.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #define PYNN_OMP_THREAD_NUM() omp_get_thread_num()
@@ -14,6 +16,24 @@
 #endif
 
 #define PYNN_PRAGMA(x) _Pragma(#x)
+
+/* Team functions. A function documented as a "team function" contains only
+ * orphaned work-sharing constructs (omp for / single / barrier): every thread
+ * of the calling team must call it with the same arguments, and they share its
+ * work; called outside a parallel region, the calling thread does all of it.
+ * So a whole training step runs in ONE parallel region. Loops hand out chunks
+ * dynamically (a thread that loses its core delays nobody for long), and each
+ * chunk's result never depends on which thread ran it. */
+
+/* Iterations per dynamically handed-out chunk: enough that one chunk carries
+ * about PYNN_CHUNK_WORK flops, so that tiny loops stay on one thread. */
+#define PYNN_CHUNK_WORK 16384.0
+static inline int64_t pynn_chunk(int64_t n_items, double work_per_item)
+{
+    double c = PYNN_CHUNK_WORK / (work_per_item > 1 ? work_per_item : 1);
+    if (c >= (double)n_items) return n_items > 0 ? n_items : 1;
+    return c < 1 ? 1 : (int64_t)c;
+}
 
 /* Threads worth waking for `flops` of work (>= 1 and <= n_threads). A parallel
  * region costs a few microseconds; below ~MIN_FLOPS_PER_THREAD it is not worth it. */

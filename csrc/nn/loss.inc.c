@@ -1,22 +1,25 @@
 /* SPDX-License-Identifier: MIT
- * nn/loss.inc.c: templated body of nn/loss.c. Each row's loss is summed by one
- * thread into row_loss, then the rows are added in order: the result does not
- * depend on the thread count. */
+ * nn/loss.inc.c: templated body of nn/loss.c. Team functions (threads.h): each
+ * row's loss is summed by one thread into row_loss, then one thread adds the
+ * rows in order, so the result does not depend on the thread count. */
 
-static double R(sum_rows)(const double *row_loss, int64_t batch)
+/* *loss = scale * sum of row_loss, by one thread, after every row is done. */
+static void R(sum_rows)(const double *row_loss, int64_t batch, double scale, double *loss)
 {
-    double s = 0;
-    for (int64_t i = 0; i < batch; i++) s += row_loss[i];
-    return s;
+    PYNN_PRAGMA(omp single)
+    {
+        double s = 0;
+        for (int64_t i = 0; i < batch; i++) s += row_loss[i];
+        *loss = s * scale;
+    }
 }
 
 void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
-               double *loss, real *dY, int n_threads)
+               double *loss, real *dY)
 {
-    int64_t i;
+    int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     const double scale = 2.0 / ((double)batch * (double)n);
-    int nt = pynn_threads_for(n_threads, 4.0 * (double)batch * (double)n);
-    PYNN_PRAGMA(omp parallel for schedule(static) num_threads(nt) if(nt > 1))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
     for (i = 0; i < batch; i++) {
         const real *y = Y + i * n, *t = T + i * n;
         double s = 0;
@@ -28,17 +31,15 @@ void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *r
         if (dY)
             for (int64_t j = 0; j < n; j++) dY[i * n + j] = (real)(scale * ((double)y[j] - (double)t[j])); /* 2 (Y - T) / (B n) */
     }
-    *loss = R(sum_rows)(row_loss, batch) / ((double)batch * (double)n);
+    R(sum_rows)(row_loss, batch, 1.0 / ((double)batch * (double)n), loss);
 }
 
 void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
-                      const int64_t *labels, double *row_loss, double *loss, real *dZ,
-                      int n_threads)
+                      const int64_t *labels, double *row_loss, double *loss, real *dZ)
 {
-    int64_t i;
+    int64_t i, chunk = pynn_chunk(batch, 20.0 * (double)n);
     const double inv_batch = 1.0 / (double)batch;
-    int nt = pynn_threads_for(n_threads, 20.0 * (double)batch * (double)n);
-    PYNN_PRAGMA(omp parallel for schedule(static) num_threads(nt) if(nt > 1))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
     for (i = 0; i < batch; i++) {
         const real *z = Z + i * n;
         double m = (double)z[0], s = 0, lse, l = 0, t_sum = 1;
@@ -66,15 +67,25 @@ void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
             }
         }
     }
-    *loss = R(sum_rows)(row_loss, batch) * inv_batch;
+    R(sum_rows)(row_loss, batch, inv_batch, loss);
 }
 
-int R(nn_all_finite)(const real *x, int64_t n, int n_threads)
+void R(nn_all_finite)(const real *x, int64_t n, int *finite)
 {
-    int64_t i;
-    int ok = 1;
-    int nt = pynn_threads_for(n_threads, (double)n);
-    PYNN_PRAGMA(omp parallel for simd schedule(static) reduction(&: ok) num_threads(nt) if(nt > 1))
-    for (i = 0; i < n; i++) ok &= (x[i] - x[i] == 0);             /* false for inf and NaN */
-    return ok;
+    enum { BLOCK = 4096 };
+    int64_t n_blocks = (n + BLOCK - 1) / BLOCK, c, chunk = pynn_chunk(n_blocks, BLOCK);
+    PYNN_PRAGMA(omp single)
+    *finite = 1;
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    for (c = 0; c < n_blocks; c++) {
+        const real *v = x + c * BLOCK;
+        int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
+        int ok = 1;
+        for (int64_t i = 0; i < len; i++) ok &= (v[i] - v[i] == 0);   /* false for inf and NaN */
+        if (!ok) {
+            PYNN_PRAGMA(omp atomic write)
+            *finite = 0;
+        }
+    }
+    /* (implicit barrier: every block checked before anyone reads *finite) */
 }

@@ -219,8 +219,8 @@ int pynn_net_loss(pynn_net *net, int64_t batch, const void *X, const void *T,
     int st;
     if (!loss) return PYNN_ERR_ARG;
     PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
-    st = DISPATCH(net_loss_s(net, batch, X, T, labels, loss, 0, n_threads),
-                  net_loss_d(net, batch, X, T, labels, loss, 0, n_threads));
+    st = DISPATCH(net_loss_s(net, batch, X, T, labels, loss, n_threads),
+                  net_loss_d(net, batch, X, T, labels, loss, n_threads));
     release(net);
     return st;
 }

@@ -1,35 +1,34 @@
 /* SPDX-License-Identifier: MIT
- * nn/nn_decl.inc.h: templated declarations for nn/nn.h. */
+ * nn/nn_decl.inc.h: templated declarations for nn/nn.h. Every function here is
+ * a team function (threads.h): called by all threads of a parallel region, or
+ * by one thread outside any. */
 
 /* A = act(X W + b) (bias may be NULL); softmax is applied row-wise after the product. */
-int R(nn_dense_forward)(int64_t batch, int64_t n_in, int64_t n_out, const real *X, const real *W,
-                        const real *b, int act, real slope, real *A, void *gemm_ws, int n_threads);
+void R(nn_dense_forward)(int64_t batch, int64_t n_in, int64_t n_out, const real *X, const real *W,
+                         const real *b, int act, real slope, real *A, void *gemm_ws);
 
 /* In place, dA -> dZ: dZ = dA * act'(A), or the softmax Jacobian product
  * dZ_j = A_j (dA_j - sum_k dA_k A_k) for softmax. */
-void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slope, const real *A, real *dZ,
-                        int n_threads);
+void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slope, const real *A, real *dZ);
 
 /* dW = X^T dZ, db = column sums of dZ, and when dX is not NULL dX = dZ W^T,
  * multiplied by act_prev'(A_prev) when A_prev is not NULL (the previous layer's dZ). */
-int R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real *X, const real *W,
-                         const real *dZ, real *dW, real *db, real *dX, const real *A_prev,
-                         int act_prev, real slope, void *gemm_ws, int n_threads);
+void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real *X, const real *W,
+                          const real *dZ, real *dW, real *db, real *dX, const real *A_prev,
+                          int act_prev, real slope, void *gemm_ws);
 
 /* loss = mean((Y - T)^2); dY = 2 (Y - T) / (batch n) when not NULL. row_loss: batch doubles. */
 void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
-               double *loss, real *dY, int n_threads);
+               double *loss, real *dY);
 
 /* Softmax cross-entropy from logits Z against T (batch, n) or labels (batch,);
  * dZ = (softmax(Z) sum_j T_j - T) / batch when not NULL. */
 void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
-                      const int64_t *labels, double *row_loss, double *loss, real *dZ,
-                      int n_threads);
+                      const int64_t *labels, double *row_loss, double *loss, real *dZ);
 
-/* 1 if every value is finite. */
-int R(nn_all_finite)(const real *x, int64_t n, int n_threads);
+/* *finite = 1 if every value is finite, else 0 (a shared variable of the team). */
+void R(nn_all_finite)(const real *x, int64_t n, int *finite);
 
 /* One optimizer update of params from grad over the given segments. */
 void R(nn_optim_update)(const pynn_optim *opt, const pynn_segment *segs, int64_t n_segs,
-                        real *params, const real *grad, real *state, int64_t n_params,
-                        int n_threads);
+                        real *params, const real *grad, real *state, int64_t n_params);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "nn.h"
 #include "../gemm/gemm.h"
+#include "../threads.h"
 
 /* Scratch of `n` elements plus the GEMM workspace, in one allocation. */
 typedef struct {
@@ -41,18 +42,21 @@ int pynn_dense_forward(int dtype, int64_t batch, int64_t n_in, int64_t n_out, co
                        const void *W, const void *b, int act, double slope, void *A, int n_threads)
 {
     scratch s;
-    int st;
+    int nt;
     PYNN_CHECK(check_common(dtype, batch, n_out, n_threads));
     PYNN_CHECK(check_common(dtype, n_in, n_out, n_threads));
     if (!valid_elementwise_act(act) || !(slope >= 0)) return PYNN_ERR_ARG;
     if (batch == 0) return PYNN_OK;
     if (!X || !W || !A) return PYNN_ERR_ARG;
     PYNN_CHECK(scratch_alloc(&s, dtype, 0, n_threads));
-    st = dtype == PYNN_F32
-             ? nn_dense_forward_s(batch, n_in, n_out, X, W, b, act, (float)slope, A, s.gemm_ws, n_threads)
-             : nn_dense_forward_d(batch, n_in, n_out, X, W, b, act, slope, A, s.gemm_ws, n_threads);
+    nt = pynn_threads_for(n_threads, 2.0 * (double)batch * (double)n_in * (double)n_out);
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    {
+        if (dtype == PYNN_F32) nn_dense_forward_s(batch, n_in, n_out, X, W, b, act, (float)slope, A, s.gemm_ws);
+        else nn_dense_forward_d(batch, n_in, n_out, X, W, b, act, slope, A, s.gemm_ws);
+    }
     pynn_free(s.buf);
-    return st;
+    return PYNN_OK;
 }
 
 int pynn_dense_backward(int dtype, int64_t batch, int64_t n_in, int64_t n_out, const void *X,
@@ -60,37 +64,44 @@ int pynn_dense_backward(int dtype, int64_t batch, int64_t n_in, int64_t n_out, c
                         void *dX, void *dW, void *db, int n_threads)
 {
     scratch s;
-    int st;
+    int nt;
     PYNN_CHECK(check_common(dtype, batch, n_out, n_threads));
     PYNN_CHECK(check_common(dtype, n_in, n_out, n_threads));
     if (!valid_elementwise_act(act) || !(slope >= 0)) return PYNN_ERR_ARG;
     if (!W || !dW || !db || (batch > 0 && (!X || !A || !dA))) return PYNN_ERR_ARG;
     PYNN_CHECK(scratch_alloc(&s, dtype, batch * n_out, n_threads));
     memcpy(s.elems, dA, (size_t)(batch * n_out) * pynn_dtype_size(dtype));   /* dZ starts as dA */
-    if (dtype == PYNN_F32) {
-        nn_act_backward_s(batch, n_out, act, (float)slope, A, s.elems, n_threads);
-        st = nn_dense_backward_s(batch, n_in, n_out, X, W, s.elems, dW, db, dX, NULL, 0, 0,
-                                 s.gemm_ws, n_threads);
-    } else {
-        nn_act_backward_d(batch, n_out, act, slope, A, s.elems, n_threads);
-        st = nn_dense_backward_d(batch, n_in, n_out, X, W, s.elems, dW, db, dX, NULL, 0, 0,
-                                 s.gemm_ws, n_threads);
+    nt = pynn_threads_for(n_threads, 4.0 * (double)batch * (double)n_in * (double)n_out);
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    {
+        if (dtype == PYNN_F32) {
+            nn_act_backward_s(batch, n_out, act, (float)slope, A, s.elems);
+            nn_dense_backward_s(batch, n_in, n_out, X, W, s.elems, dW, db, dX, NULL, 0, 0, s.gemm_ws);
+        } else {
+            nn_act_backward_d(batch, n_out, act, slope, A, s.elems);
+            nn_dense_backward_d(batch, n_in, n_out, X, W, s.elems, dW, db, dX, NULL, 0, 0, s.gemm_ws);
+        }
     }
     pynn_free(s.buf);
-    return st;
+    return PYNN_OK;
 }
 
 int pynn_mse(int dtype, int64_t batch, int64_t n, const void *Y, const void *T, double *loss,
              void *dY, int n_threads)
 {
     double *row_loss;
+    int nt;
     PYNN_CHECK(check_common(dtype, batch, n, n_threads));
     if (batch < 1) return PYNN_ERR_SHAPE;
     if (!Y || !T || !loss) return PYNN_ERR_ARG;
     row_loss = pynn_alloc((size_t)batch * sizeof *row_loss);
     if (!row_loss) return PYNN_ERR_NOMEM;
-    if (dtype == PYNN_F32) nn_mse_s(batch, n, Y, T, row_loss, loss, dY, n_threads);
-    else nn_mse_d(batch, n, Y, T, row_loss, loss, dY, n_threads);
+    nt = pynn_threads_for(n_threads, 4.0 * (double)batch * (double)n);
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    {
+        if (dtype == PYNN_F32) nn_mse_s(batch, n, Y, T, row_loss, loss, dY);
+        else nn_mse_d(batch, n, Y, T, row_loss, loss, dY);
+    }
     pynn_free(row_loss);
     return PYNN_OK;
 }
@@ -99,6 +110,7 @@ int pynn_softmax_cross_entropy(int dtype, int64_t batch, int64_t n, const void *
                                const int64_t *labels, double *loss, void *dZ, int n_threads)
 {
     double *row_loss;
+    int nt;
     PYNN_CHECK(check_common(dtype, batch, n, n_threads));
     if (batch < 1) return PYNN_ERR_SHAPE;
     if (!Z || !loss || (!T && !labels)) return PYNN_ERR_ARG;
@@ -107,8 +119,12 @@ int pynn_softmax_cross_entropy(int dtype, int64_t batch, int64_t n, const void *
             if (labels[i] < 0 || labels[i] >= n) return PYNN_ERR_ARG;
     row_loss = pynn_alloc((size_t)batch * sizeof *row_loss);
     if (!row_loss) return PYNN_ERR_NOMEM;
-    if (dtype == PYNN_F32) nn_softmax_ce_s(batch, n, Z, T, labels, row_loss, loss, dZ, n_threads);
-    else nn_softmax_ce_d(batch, n, Z, T, labels, row_loss, loss, dZ, n_threads);
+    nt = pynn_threads_for(n_threads, 20.0 * (double)batch * (double)n);
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    {
+        if (dtype == PYNN_F32) nn_softmax_ce_s(batch, n, Z, T, labels, row_loss, loss, dZ);
+        else nn_softmax_ce_d(batch, n, Z, T, labels, row_loss, loss, dZ);
+    }
     pynn_free(row_loss);
     return PYNN_OK;
 }

@@ -34,18 +34,15 @@ static void R(adam_segment)(const pynn_optim *o, real wd, real *w, const real *g
 }
 
 void R(nn_optim_update)(const pynn_optim *opt, const pynn_segment *segs, int64_t n_segs,
-                        real *params, const real *grad, real *state, int64_t n_params,
-                        int n_threads)
+                        real *params, const real *grad, real *state, int64_t n_params)
 {
     enum { BLOCK = 4096 };
-    int nt = pynn_threads_for(n_threads, 8.0 * (double)n_params);
-    /* one task per BLOCK of a segment, handed out dynamically */
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    for (int64_t s = 0; s < n_segs; s++) {   /* every thread walks every segment */
+    /* every thread walks every segment; blocks of BLOCK values are handed out dynamically */
+    for (int64_t s = 0; s < n_segs; s++) {
         const pynn_segment sg = segs[s];
         const real wd = sg.decay ? (real)opt->weight_decay : 0;
-        int64_t blk, n_blk = (sg.len + BLOCK - 1) / BLOCK;
-        PYNN_PRAGMA(omp for schedule(dynamic, 1) nowait)
+        int64_t blk, n_blk = (sg.len + BLOCK - 1) / BLOCK, chunk = pynn_chunk(n_blk, 8.0 * BLOCK);
+        PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
         for (blk = 0; blk < n_blk; blk++) {
             int64_t off = sg.offset + blk * BLOCK, len = PYNN_MIN((int64_t)BLOCK, sg.len - blk * BLOCK);
             if (opt->kind == PYNN_OPT_ADAM)
@@ -55,4 +52,5 @@ void R(nn_optim_update)(const pynn_optim *opt, const pynn_segment *segs, int64_t
                 R(sgd_segment)(opt, wd, params + off, grad + off, state ? state + off : NULL, len);
         }
     }
+    PYNN_PRAGMA(omp barrier)
 }
