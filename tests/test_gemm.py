@@ -21,8 +21,8 @@ from pynn import _core
 # Block sizes of each kernel set, as in csrc/gemm/config.c:
 # (MR, NR, MC, KC, NC, sup_n) per dtype. Keep in sync with config.c.
 BLOCKS = {
-    "generic": {np.float32: (4, 8, 128, 256, 4096, 16), np.float64: (4, 4, 64, 256, 2048, 8)},
-    "avx2": {np.float32: (6, 16, 144, 256, 4080, 32), np.float64: (6, 8, 72, 256, 2040, 16)},
+    "generic": {np.float32: (4, 8, 128, 256, 2048, 16), np.float64: (4, 4, 64, 256, 1024, 8)},
+    "avx2": {np.float32: (6, 16, 144, 256, 2048, 32), np.float64: (6, 8, 72, 256, 1024, 16)},
 }
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 TRANS = [(0, 0), (1, 0), (0, 1), (1, 1)]

@@ -9,8 +9,8 @@
 /*                                     mr  nr   mc   kc    nc  sup_n */
 const pynn_gemm_kernel pynn_gemm_kernel_generic = {
     "generic",
-    {4, 8, 128, 256, 4096, 16},
-    {4, 4, 64, 256, 2048, 8},
+    {4, 8, 128, 256, 2048, 16},
+    {4, 4, 64, 256, 1024, 8},
     pynn_gemm_ukr_generic_s,
     pynn_gemm_ukr_generic_d,
 };
@@ -18,8 +18,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_generic = {
 #if defined(PYNN_HAVE_AVX2)
 const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     "avx2",
-    {6, 16, 144, 256, 4080, 32},
-    {6, 8, 72, 256, 2040, 16},
+    {6, 16, 144, 256, 2048, 32},
+    {6, 8, 72, 256, 1024, 16},
     pynn_sgemm_ukr_avx2_6x16,
     pynn_dgemm_ukr_avx2_6x8,
 };

@@ -16,30 +16,60 @@
 
 #define ROUND_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 
-/* Workspace layout (bytes, each part 64-byte aligned): the shared B panel
- * (KC x NC), then one A block (MC x KC) per thread. */
-static size_t b_panel_bytes(const pynn_gemm_blocks *bl, size_t es)
+/* KC balanced over the k range, so the last panel is not a sliver (k = KC + 1
+ * gives two halves). Depends on k and the kernel set only. */
+static int64_t kc_block(const pynn_gemm_blocks *bl, int64_t k)
 {
-    return ROUND_UP((size_t)bl->kc * (size_t)bl->nc * es, PYNN_ALIGN);
+    int64_t n_pc, kc;
+    if (k < 1) k = 1;
+    n_pc = (k + bl->kc - 1) / bl->kc;
+    kc = ROUND_UP((k + n_pc - 1) / n_pc, 8);
+    return kc > bl->kc ? bl->kc : kc;
 }
 
-static size_t a_block_bytes(const pynn_gemm_blocks *bl, size_t es)
+/* Workspace layout (bytes, each part 64-byte aligned): per thread, a B panel
+ * (KC x NC at most) and an A block (MC x KC at most). */
+static void ws_layout(const pynn_gemm_blocks *bl, size_t es, int64_t m, int64_t n, int64_t k,
+                      size_t *b_bytes, size_t *a_bytes)
 {
-    return ROUND_UP((size_t)ROUND_UP(bl->mc, bl->mr) * (size_t)bl->kc * es, PYNN_ALIGN);
+    int64_t kc = kc_block(bl, k);
+    int64_t nc = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
+    int64_t mc = ROUND_UP(PYNN_MIN(m, (int64_t)bl->mc), bl->mr);
+    *b_bytes = ROUND_UP((size_t)kc * (size_t)nc * es, PYNN_ALIGN);
+    *a_bytes = ROUND_UP((size_t)mc * (size_t)kc * es, PYNN_ALIGN);
+}
+
+static size_t ws_need(const pynn_gemm_kernel *kern, int dtype, int64_t m, int64_t n, int64_t k,
+                      int n_threads)
+{
+    const pynn_gemm_blocks *bl = dtype == PYNN_F64 ? &kern->bd : &kern->bs;
+    size_t b, a;
+    ws_layout(bl, pynn_dtype_size(dtype), m, n, k, &b, &a);
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * (b + a) + PYNN_ALIGN;  /* + slack to align */
 }
 
 size_t pynn_gemm_ws_bytes(int dtype, int n_threads)
 {
-    size_t es = pynn_dtype_size(dtype), best = 0;
+    size_t best = 0, b;
     int i;
-    if (n_threads < 1) n_threads = 1;
     for (i = 0; pynn_gemm_kernels_built[i]; i++) {   /* any kernel PYNN_KERNEL may pick */
         const pynn_gemm_kernel *kern = pynn_gemm_kernels_built[i];
         const pynn_gemm_blocks *bl = dtype == PYNN_F64 ? &kern->bd : &kern->bs;
-        size_t b = b_panel_bytes(bl, es) + (size_t)n_threads * a_block_bytes(bl, es);
+        b = ws_need(kern, dtype, bl->mc, bl->nc, bl->kc, n_threads);
         if (b > best) best = b;
     }
-    return best + PYNN_ALIGN;   /* slack to align a caller's pointer */
+    {
+        const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
+        const pynn_gemm_blocks *bl = dtype == PYNN_F64 ? &kern->bd : &kern->bs;
+        b = ws_need(kern, dtype, bl->mc, bl->nc, bl->kc, n_threads);
+        if (b > best) best = b;
+    }
+    return best;
+}
+
+size_t pynn_gemm_ws_bytes_shape(int dtype, int64_t m, int64_t n, int64_t k, int n_threads)
+{
+    return ws_need(pynn_gemm_kernel_get(), dtype, m, n, k, n_threads);
 }
 
 static void *align_ws(void *ws)
@@ -48,8 +78,8 @@ static void *align_ws(void *ws)
     return (void *)ROUND_UP(p, (uintptr_t)PYNN_ALIGN);
 }
 
-/* Threads for a product of `flops`, never more than there are work items. */
-static int gemm_threads(int n_threads, double flops, int64_t max_items)
+/* Threads for a product of `flops` (>= 1, <= n_threads). */
+static int gemm_threads(int n_threads, double flops)
 {
     int nt = n_threads;
     double by_work = flops / GEMM_MIN_FLOPS_PER_THREAD;
@@ -57,8 +87,32 @@ static int gemm_threads(int n_threads, double flops, int64_t max_items)
     if (omp_in_parallel()) return 1;                  /* no nested teams */
 #endif
     if (by_work < (double)nt) nt = by_work < 1.0 ? 1 : (int)by_work;
-    if ((int64_t)nt > max_items) nt = (int)(max_items < 1 ? 1 : max_items);
     return nt < 1 ? 1 : nt;
+}
+
+/* The output tiles (items) a team of nt threads shares out: H rows x W
+ * columns each, W <= NC. One thread computes a whole item, K included, so
+ * there is no barrier between items and a descheduled thread holds up at most
+ * the item it is on. One thread: one row of tiles, NC wide. More: tiles are
+ * halved, the longer side first, until there are GEMM_ITEMS_PER_THREAD per
+ * thread or they reach the minimum size. Results never depend on this grid. */
+#define GEMM_ITEMS_PER_THREAD 4
+static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int nt, int64_t *H,
+                      int64_t *W)
+{
+    int64_t h = m, w = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
+    const int64_t h_min = 4 * bl->mr, w_min = 4 * bl->nr;
+    if (nt > 1) {
+        for (;;) {
+            int64_t items = ((m + h - 1) / h) * ((n + w - 1) / w);
+            int can_h = h / 2 >= h_min, can_w = w / 2 >= w_min;
+            if (items >= (int64_t)GEMM_ITEMS_PER_THREAD * nt || (!can_h && !can_w)) break;
+            if (can_h && (h >= w || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
+            else w = ROUND_UP((w + 1) / 2, bl->nr);
+        }
+    }
+    *H = h;
+    *W = w;
 }
 
 #define PYNN_TEMPLATE "gemm/gemm.inc.c"

@@ -73,6 +73,12 @@ static void R(pack_b)(const real *B, int64_t rs, int64_t cs, int64_t kc, int nr,
 
 /*** @@DRIVER ***/
 
+#if PYNN_IS_F64
+typedef pynn_ukr_d R(ukr_fn);
+#else
+typedef pynn_ukr_s R(ukr_fn);
+#endif
+
 /* C = beta C, then the epilogue: the whole product when k == 0 or alpha == 0. */
 static void R(scale_c)(int64_t m, int64_t n, real beta, real *C, int64_t ldc,
                        const pynn_epilogue *epi)
@@ -86,6 +92,58 @@ static void R(scale_c)(int64_t m, int64_t n, real beta, real *C, int64_t ldc,
     }
 }
 
+/* One item: the H x W tile of C at (i0, j0), over all of K. */
+static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, int sup, int64_t i0, int64_t mh,
+                         int64_t j0, int64_t nw, int64_t k, int64_t kc_blk, real alpha,
+                         const real *A, int64_t rs_a, int64_t cs_a, const real *B, int64_t rs_b,
+                         int64_t cs_b, real beta, real *C, int64_t ldc, const pynn_epilogue *epi,
+                         real *b_pack, real *a_pack)
+{
+    const int MR = bl->mr, NR = bl->nr;
+    const int64_t MC = bl->mc, n_jr = (nw + NR - 1) / NR;
+    int64_t pc, ic, jr, ir;
+    /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W) */
+    for (pc = 0; pc < k; pc += kc_blk) {
+        const int64_t kc = PYNN_MIN(kc_blk, k - pc);
+        const real beta_use = pc == 0 ? beta : (real)1;   /* beta on the first panel only */
+        const int last = pc + kc >= k;                     /* epilogue after the last */
+        for (jr = 0; jr < n_jr; jr++)
+            R(pack_b)(B + pc * rs_b + (j0 + jr * NR) * cs_b, rs_b, cs_b, kc,
+                      (int)PYNN_MIN((int64_t)NR, nw - jr * NR), b_pack + jr * kc * NR, NR);
+        /* 3rd loop (ic): partition the tile's rows by MC; pack the A block (MC x KC) */
+        for (ic = i0; ic < i0 + mh; ic += MC) {
+            const int64_t mc = PYNN_MIN(MC, i0 + mh - ic);
+            const real *a_blk = A + ic * rs_a + pc * cs_a;
+            int64_t mc_full = mc;
+            if (!sup) {
+                R(pack_a)(a_blk, rs_a, cs_a, mc, kc, a_pack, MR);
+            } else {                                /* A read in place; ragged rows packed */
+                mc_full = mc / MR * MR;
+                if (mc_full < mc)
+                    R(pack_a)(a_blk + mc_full * rs_a, rs_a, cs_a, mc - mc_full, kc, a_pack, MR);
+            }
+            /* 2nd loop (jr): NR-column micro-panels of the B panel */
+            for (jr = 0; jr < n_jr; jr++) {
+                const int nr = (int)PYNN_MIN((int64_t)NR, nw - jr * NR);
+                const real *b_mp = b_pack + jr * kc * NR;
+                const int64_t j = j0 + jr * NR;
+                /* 1st loop (ir): MR-row micro-panels of the A block; the micro-kernel */
+                for (ir = 0; ir < mc; ir += MR) {
+                    const int mr = (int)PYNN_MIN((int64_t)MR, mc - ir);
+                    real *c = C + (ic + ir) * ldc + j;
+                    if (!sup)
+                        ukr(kc, a_pack + ir * kc, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr);
+                    else if (ir < mc_full)
+                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha, beta_use, mr, nr);
+                    else
+                        ukr(kc, a_pack, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr);
+                    if (last) R(epilogue_tile)(epi, C, ldc, ic + ir, j, mr, nr);  /* while hot */
+                }
+            }
+        }
+    }
+}
+
 int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,
                     const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
                     real *C, int64_t ldc, const pynn_epilogue *epi, void *ws, int n_threads)
@@ -93,19 +151,17 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
     const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
     const pynn_gemm_blocks *bl = PYNN_IS_F64 ? &kern->bd : &kern->bs;
 #if PYNN_IS_F64
-    const pynn_ukr_d ukr = kern->ukr_d;
+    const R(ukr_fn) ukr = kern->ukr_d;
 #else
-    const pynn_ukr_s ukr = kern->ukr_s;
+    const R(ukr_fn) ukr = kern->ukr_s;
 #endif
-    const int MR = bl->mr, NR = bl->nr;
-    const int64_t MC = bl->mc, NC = bl->nc;
     /* op(A)(i, p) = A[i * rs_a + p * cs_a], op(B)(p, j) = B[p * rs_b + j * cs_b] */
     const int64_t rs_a = trans_a ? 1 : lda, cs_a = trans_a ? lda : 1;
     const int64_t rs_b = trans_b ? 1 : ldb, cs_b = trans_b ? ldb : 1;
-    int64_t n_pc, kc_blk, n_ic, max_items;
+    int64_t kc_blk, H, W, n_rb, n_cb, items;
     int sup, nt;
-    real *b_pack, *a_pack0;
-    size_t a_stride;
+    char *ws0;
+    size_t b_bytes, a_bytes;
 
     if (m < 0 || n < 0 || k < 0 || n_threads < 1) return PYNN_ERR_ARG;
     if (m == 0 || n == 0) return PYNN_OK;
@@ -115,88 +171,33 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
     }
     if (!ws) return PYNN_ERR_ARG;
 
-    /* Block sizes depend on (m, n, k, kernel) only, never on n_threads. KC is
-     * balanced so the last panel is not a sliver (k = KC + 1 gives two halves). */
-    n_pc = (k + bl->kc - 1) / bl->kc;
-    kc_blk = ROUND_UP((k + n_pc - 1) / n_pc, 8);
-    if (kc_blk > bl->kc) kc_blk = bl->kc;
+    /* Block sizes and the path depend on (m, n, k, kernel) only, never on n_threads. */
+    kc_blk = kc_block(bl, k);
     /* Small-problem path: few columns, so packing A would not be repaid by
      * reuse across column micro-panels; the kernel reads A in place. */
     sup = n <= bl->sup_n;
 
-    b_pack = (real *)align_ws(ws);
-    a_pack0 = (real *)((char *)b_pack + b_panel_bytes(bl, sizeof(real)));
-    a_stride = a_block_bytes(bl, sizeof(real)) / sizeof(real);
-
-    n_ic = (m + MC - 1) / MC;
-    max_items = n_ic * ((PYNN_MIN(n, NC) + NR - 1) / NR);
-    nt = gemm_threads(n_threads, 2.0 * (double)m * (double)n * (double)k, max_items);
+    ws_layout(bl, sizeof(real), m, n, k, &b_bytes, &a_bytes);  /* fits in any larger ws */
+    ws0 = (char *)align_ws(ws);
+    nt = gemm_threads(n_threads, 2.0 * (double)m * (double)n * (double)k);
+    item_grid(bl, m, n, nt, &H, &W);
+    n_rb = (m + H - 1) / H;
+    n_cb = (n + W - 1) / W;
+    items = n_rb * n_cb;
+    if ((int64_t)nt > items) nt = (int)items;
 
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     {
-        const int tid = PYNN_OMP_THREAD_NUM(), team = PYNN_OMP_NUM_THREADS();
-        real *a_pack = a_pack0 + (size_t)tid * a_stride;
-        int64_t jc, pc;
-        /* 5th loop (jc): partition n by NC */
-        for (jc = 0; jc < n; jc += NC) {
-            const int64_t nc = PYNN_MIN(NC, n - jc);
-            const int64_t n_jr = (nc + NR - 1) / NR;
-            /* threads share out (ic block, run of jr panels) items; a run is at
-             * least 4 panels, and runs split only when ic blocks are too few to
-             * keep the team busy. Results do not depend on this split. */
-            int64_t jchunks = 1, items, jr;
-            while (team > 1 && n_ic * jchunks < 4 * team && n_jr / (jchunks * 2) >= 4) jchunks *= 2;
-            items = n_ic * jchunks;
-            /* 4th loop (pc): partition k by KC; pack the B panel (KC x NC), shared */
-            for (pc = 0; pc < k; pc += kc_blk) {
-                const int64_t kc = PYNN_MIN(kc_blk, k - pc);
-                const real beta_use = pc == 0 ? beta : (real)1;   /* beta on the first panel only */
-                const int last = pc + kc >= k;                     /* epilogue after the last */
-                int64_t it, my_ic = -1;
-                PYNN_PRAGMA(omp for schedule(static))
-                for (jr = 0; jr < n_jr; jr++)
-                    R(pack_b)(B + pc * rs_b + (jc + jr * NR) * cs_b, rs_b, cs_b, kc,
-                              (int)PYNN_MIN((int64_t)NR, nc - jr * NR), b_pack + jr * kc * NR, NR);
-                /* (implicit barrier: the B panel is complete) */
-                PYNN_PRAGMA(omp for schedule(dynamic, 1))
-                for (it = 0; it < items; it++) {
-                    /* 3rd loop (ic): partition m by MC; pack the A block (MC x KC) */
-                    const int64_t ic = (it / jchunks) * MC, ch = it % jchunks;
-                    const int64_t mc = PYNN_MIN(MC, m - ic);
-                    const int64_t jr0 = ch * n_jr / jchunks, jr1 = (ch + 1) * n_jr / jchunks;
-                    const real *a_blk = A + ic * rs_a + pc * cs_a;
-                    int64_t ir, mc_full = mc;
-                    if (!sup) {
-                        if (my_ic != ic) R(pack_a)(a_blk, rs_a, cs_a, mc, kc, a_pack, MR);
-                        my_ic = ic;
-                    } else {
-                        mc_full = mc / MR * MR;            /* ragged rows still get packed */
-                        if (mc_full < mc)
-                            R(pack_a)(a_blk + mc_full * rs_a, rs_a, cs_a, mc - mc_full, kc,
-                                      a_pack, MR);
-                    }
-                    /* 2nd loop (jr): NR-column micro-panels of the B panel */
-                    for (jr = jr0; jr < jr1; jr++) {
-                        const int nr = (int)PYNN_MIN((int64_t)NR, nc - jr * NR);
-                        const real *b_mp = b_pack + jr * kc * NR;
-                        const int64_t j0 = jc + jr * NR;
-                        /* 1st loop (ir): MR-row micro-panels of the A block */
-                        for (ir = 0; ir < mc; ir += MR) {
-                            const int mr = (int)PYNN_MIN((int64_t)MR, mc - ir);
-                            real *c = C + (ic + ir) * ldc + j0;
-                            if (!sup)
-                                ukr(kc, a_pack + ir * kc, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr);
-                            else if (ir < mc_full)
-                                ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha,
-                                    beta_use, mr, nr);
-                            else
-                                ukr(kc, a_pack, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr);
-                            if (last) R(epilogue_tile)(epi, C, ldc, ic + ir, j0, mr, nr);
-                        }
-                    }
-                }
-                /* (implicit barrier: nobody still reads the B panel) */
-            }
+        char *mine = ws0 + (size_t)PYNN_OMP_THREAD_NUM() * (b_bytes + a_bytes);
+        real *b_pack = (real *)mine, *a_pack = (real *)(mine + b_bytes);
+        int64_t it;
+        /* 5th loop (jc) and the tiles' rows, handed out dynamically */
+        PYNN_PRAGMA(omp for schedule(dynamic, 1) nowait)
+        for (it = 0; it < items; it++) {
+            const int64_t i0 = (it % n_rb) * H, j0 = (it / n_rb) * W;
+            R(gemm_item)(bl, ukr, sup, i0, PYNN_MIN(H, m - i0), j0, PYNN_MIN(W, n - j0), k,
+                         kc_blk, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, ldc, epi,
+                         b_pack, a_pack);
         }
     }
     return PYNN_OK;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * gemm/gemm_api.c: the public pynn_gemm: validates sizes and strides,
- * allocates the packing workspace, and dispatches on dtype. */
+ * allocates the packing workspace this shape needs, and dispatches on dtype. */
 #include "gemm.h"
+#include "kernels.h"
 
 /* Checks a row-major rows x cols operand with row stride ld. */
 static int check_operand(const void *p, int64_t rows, int64_t cols, int64_t ld)
@@ -28,7 +29,7 @@ int pynn_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t
     PYNN_CHECK(check_operand(B, trans_b ? n : k, trans_b ? k : n, ldb));
     PYNN_CHECK(check_operand(C, m, n, ldc));
     if (m == 0 || n == 0) return PYNN_OK;
-    ws_bytes = pynn_gemm_ws_bytes(dtype, n_threads);
+    ws_bytes = pynn_gemm_ws_bytes_shape(dtype, m, n, k, n_threads);   /* this shape only */
     if (ws_bytes > 0 && !(ws = pynn_alloc(ws_bytes))) return PYNN_ERR_NOMEM;
     if (dtype == PYNN_F32)
         st = pynn_gemm_ws_s(trans_a, trans_b, m, n, k, (float)alpha, (const float *)A, lda,

@@ -68,4 +68,7 @@ const pynn_gemm_kernel *pynn_gemm_kernel_get(void);
 /* Every kernel set compiled into this build, NULL-terminated (workspace sizing). */
 extern const pynn_gemm_kernel *const pynn_gemm_kernels_built[];
 
+/* Workspace bytes one call of this shape needs (<= pynn_gemm_ws_bytes). */
+size_t pynn_gemm_ws_bytes_shape(int dtype, int64_t m, int64_t n, int64_t k, int n_threads);
+
 #endif /* PYNN_GEMM_KERNELS_H */
