@@ -186,7 +186,18 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
     items = n_rb * n_cb;
     if ((int64_t)nt > items) nt = (int)items;
 
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    if (nt == 1) {                               /* no team at all: cheapest for small products */
+        int64_t it;
+        real *b_pack = (real *)ws0, *a_pack = (real *)(ws0 + b_bytes);
+        for (it = 0; it < items; it++) {
+            const int64_t i0 = (it % n_rb) * H, j0 = (it / n_rb) * W;
+            R(gemm_item)(bl, ukr, sup, i0, PYNN_MIN(H, m - i0), j0, PYNN_MIN(W, n - j0), k,
+                         kc_blk, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, ldc, epi,
+                         b_pack, a_pack);
+        }
+        return PYNN_OK;
+    }
+    PYNN_PRAGMA(omp parallel num_threads(nt))
     {
         char *mine = ws0 + (size_t)PYNN_OMP_THREAD_NUM() * (b_bytes + a_bytes);
         real *b_pack = (real *)mine, *a_pack = (real *)(mine + b_bytes);
