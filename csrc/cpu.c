@@ -89,8 +89,8 @@ const pynn_gemm_kernel *pynn_gemm_kernel_get(void)
         k = choose();
         if (getenv("PYNN_TUNE_S") || getenv("PYNN_TUNE_D")) {
             tuned = *k;
-            if (getenv("PYNN_TUNE_S")) sscanf(getenv("PYNN_TUNE_S"), "%d,%d,%d,%d", &tuned.bs.mc, &tuned.bs.kc, &tuned.bs.nc, &tuned.bs.sup_n);
-            if (getenv("PYNN_TUNE_D")) sscanf(getenv("PYNN_TUNE_D"), "%d,%d,%d,%d", &tuned.bd.mc, &tuned.bd.kc, &tuned.bd.nc, &tuned.bd.sup_n);
+            if (getenv("PYNN_TUNE_S")) sscanf(getenv("PYNN_TUNE_S"), "%d,%d,%d,%d,%d", &tuned.bs.mc, &tuned.bs.kc, &tuned.bs.nc, &tuned.bs.sup_n, &tuned.bs.sup_nt);
+            if (getenv("PYNN_TUNE_D")) sscanf(getenv("PYNN_TUNE_D"), "%d,%d,%d,%d,%d", &tuned.bd.mc, &tuned.bd.kc, &tuned.bd.nc, &tuned.bd.sup_n, &tuned.bd.sup_nt);
             k = &tuned;
         }
         atomic_store_explicit(&chosen, k, memory_order_release);

@@ -19,10 +19,11 @@ import pynn
 from pynn import _core
 
 # Block sizes of each kernel set, as in csrc/gemm/config.c:
-# (MR, NR, MC, KC, NC, sup_n) per dtype. Keep in sync with config.c.
+# (MR, NR, MC, KC, NC, sup_n, sup_nt) per dtype. Keep in sync with config.c.
 BLOCKS = {
-    "generic": {np.float32: (4, 8, 128, 256, 2048, 16), np.float64: (4, 4, 64, 256, 1024, 8)},
-    "avx2": {np.float32: (6, 16, 144, 256, 2048, 32), np.float64: (6, 8, 72, 256, 1024, 16)},
+    "generic": {np.float32: (4, 8, 128, 256, 2048, 8, 0), np.float64: (4, 4, 64, 256, 1024, 4, 0)},
+    "avx2": {np.float32: (6, 16, 144, 256, 2048, 256, 32),
+             np.float64: (6, 8, 72, 256, 1024, 256, 0)},
 }
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 TRANS = [(0, 0), (1, 0), (0, 1), (1, 1)]
@@ -96,13 +97,13 @@ def c_gemm(ta, tb, m, n, k, alpha, A, B, beta, C, epi=None, nt=1):
 def edge_shapes(kern, dtype):
     """(m, n, k): one dimension at a time through every boundary of the kernel
     set's blocking, the others moderate primes; then a few combined."""
-    MR, NR, MC, KC, NC, SUP = BLOCKS[kern][dtype]
+    MR, NR, MC, KC, NC, SUP, SUPT = BLOCKS[kern][dtype]
     ms = sorted({1, 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 97})
-    ns = sorted({1, NR - 1, NR, NR + 1, SUP, SUP + 1, 4 * NR + 3, 131})
+    ns = sorted({1, NR - 1, NR, NR + 1, SUP, SUP + 1, SUPT, SUPT + 1, 4 * NR + 3, 131} - {0})
     ks = sorted({1, 2, 7, KC - 1, KC, KC + 1, 2 * KC + 3})
     shapes = [(m, 37, 29) for m in ms] + [(13, n, 29) for n in ns] + [(13, 37, k) for k in ks]
     shapes += [(2 * MC + 5, 3 * NR + 1, KC + 1), (MR + 1, NC + 5, 5), (MC + 1, SUP, KC + 1),
-               (5, 2 * NC + 3, 3)]
+               (MC + 1, SUP + 1, KC + 1), (MC + 1, max(SUPT, 1), KC + 1), (5, 2 * NC + 3, 3)]
     return shapes
 
 
@@ -144,7 +145,7 @@ def test_edges_all_transposes(dtype, ta, tb):
                                         (0.5, 3.0), (0.0, 0.5), (0.0, 0.0)])
 def test_alpha_beta(dtype, alpha, beta):
     rng = np.random.default_rng(2)
-    MR, NR, MC, KC, NC, SUP = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
     for m, n, k in [(MC + 7, 3 * NR + 5, 2 * KC + 9), (11, SUP - 3, KC + 2), (MR, NR, 3)]:
         for ta, tb in TRANS:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
@@ -170,7 +171,7 @@ def test_k_zero_scales_c(dtype):
 @pytest.mark.parametrize("ta,tb", TRANS, ids=["NN", "TN", "NT", "TT"])
 def test_leading_dims_larger_than_width(dtype, ta, tb):
     rng = np.random.default_rng(3)
-    MR, NR, MC, KC, NC, SUP = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
     for m, n, k in [(MC + 5, 2 * NR + 3, KC + 7), (MR + 1, SUP - 1, 19), (37, 5 * NR, 2)]:
         A, B = operands(rng, ta, tb, m, n, k, dtype)
         # embed each operand in a wider array: row stride = width + 7
@@ -206,7 +207,7 @@ def test_epilogue_applied_once_after_full_k(dtype, act):
     """Bias + activation (forward) and * f'(A) (backward), with K split into
     several KC panels, both paths (packed, A in place), 2 threads."""
     rng = np.random.default_rng(4)
-    MR, NR, MC, KC, NC, SUP = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
     for m, n, k in [(MC + 13, 3 * NR + 1, 2 * KC + 5), (2 * MC + 1, SUP, KC + 3), (7, 5, 9)]:
         for ta, tb in TRANS:
             A, B = operands(rng, ta, tb, m, n, k, dtype)

@@ -174,8 +174,9 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
     /* Block sizes and the path depend on (m, n, k, kernel) only, never on n_threads. */
     kc_blk = kc_block(bl, k);
     /* Small-problem path: few columns, so packing A would not be repaid by
-     * reuse across column micro-panels; the kernel reads A in place. */
-    sup = n <= bl->sup_n;
+     * reuse across column micro-panels; the kernel reads A in place. The
+     * limits were measured per kernel and dtype (config.c). */
+    sup = trans_a ? n <= bl->sup_nt : n <= bl->sup_n;
 
     ws_layout(bl, sizeof(real), m, n, k, &b_bytes, &a_bytes);  /* fits in any larger ws */
     ws0 = (char *)align_ws(ws);

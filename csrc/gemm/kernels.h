@@ -31,7 +31,8 @@ typedef struct {
     int mc;       /* rows of the packed A block (L2) */
     int kc;       /* depth of a packed panel (A and B micro-panels in L1) */
     int nc;       /* columns of the packed B panel (L3) */
-    int sup_n;    /* n <= sup_n: do not pack A, read it in place (measured) */
+    int sup_n;    /* A row-major and n <= sup_n: do not pack A, read it in place */
+    int sup_nt;   /* A transposed and n <= sup_nt: likewise (measured, see config.c) */
 } pynn_gemm_blocks;
 
 typedef struct {
