@@ -79,20 +79,12 @@ static const pynn_gemm_kernel *choose(void)
     return best;
 }
 
-#include <stdio.h>
-static pynn_gemm_kernel tuned;   /* TEMPORARY tuning knob */
 const pynn_gemm_kernel *pynn_gemm_kernel_get(void)
 {
     static _Atomic(const pynn_gemm_kernel *) chosen = NULL;
     const pynn_gemm_kernel *k = atomic_load_explicit(&chosen, memory_order_acquire);
     if (!k) {                         /* choose() is pure: concurrent first calls agree */
         k = choose();
-        if (getenv("PYNN_TUNE_S") || getenv("PYNN_TUNE_D")) {
-            tuned = *k;
-            if (getenv("PYNN_TUNE_S")) sscanf(getenv("PYNN_TUNE_S"), "%d,%d,%d,%d,%d", &tuned.bs.mc, &tuned.bs.kc, &tuned.bs.nc, &tuned.bs.sup_n, &tuned.bs.sup_nt);
-            if (getenv("PYNN_TUNE_D")) sscanf(getenv("PYNN_TUNE_D"), "%d,%d,%d,%d,%d", &tuned.bd.mc, &tuned.bd.kc, &tuned.bd.nc, &tuned.bd.sup_n, &tuned.bd.sup_nt);
-            k = &tuned;
-        }
         atomic_store_explicit(&chosen, k, memory_order_release);
     }
     return k;

@@ -22,7 +22,7 @@ from pynn import _core
 # (MR, NR, MC, KC, NC, sup_n, sup_nt) per dtype. Keep in sync with config.c.
 BLOCKS = {
     "generic": {np.float32: (4, 8, 128, 256, 2048, 8, 0), np.float64: (4, 4, 64, 256, 1024, 4, 0)},
-    "avx2": {np.float32: (6, 16, 144, 256, 2048, 256, 32),
+    "avx2": {np.float32: (6, 16, 120, 256, 2048, 256, 32),
              np.float64: (6, 8, 72, 256, 1024, 256, 0)},
 }
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}

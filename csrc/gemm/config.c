@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * gemm/config.c: one entry per kernel set: its micro-kernels and the block
  * sizes that go with them (BLIS's config/<arch> role). Compiled at baseline.
- * Block sizes (MC, KC, NC) and the small-problem threshold sup_n were measured
- * on an AMD EPYC (znver3: 32 KiB L1d, 512 KiB L2 per core) with
- * bench/gemm_table.py; none of them depends on the thread count. */
+ * None of them depends on the thread count. AVX2 float, on an AMD EPYC (znver3:
+ * 32 KiB L1d, 512 KiB L2 per core, shared machine, so noisy): KC = 256 keeps a
+ * B micro-panel (KC x NR = 16 KiB) in half of L1d; MC = 120 (A block 120 KiB in
+ * L2) came out ahead of 72/96/144/192 in three scans of 1024^3 (e.g. best 79.9
+ * vs 69.1 GFLOP/s for 144), KC 384/512 did not help; NC = 2048 bounds the
+ * per-thread B panel at 2 MiB (L3). Double: same footprints. */
 #include "kernels.h"
 
 /* Small-problem rule (bench: tmp harness, median GFLOP/s, A packed vs read in
@@ -27,7 +30,7 @@ const pynn_gemm_kernel pynn_gemm_kernel_generic = {
 #if defined(PYNN_HAVE_AVX2)
 const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     "avx2",
-    {6, 16, 144, 256, 2048, 256, 32},
+    {6, 16, 120, 256, 2048, 256, 32},
     {6, 8, 72, 256, 1024, 256, 0},
     pynn_sgemm_ukr_avx2_6x16,
     pynn_dgemm_ukr_avx2_6x8,

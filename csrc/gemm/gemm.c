@@ -5,15 +5,17 @@
  * about ISAs: the micro-kernel and the block sizes come from the kernel set
  * chosen in cpu.c. Compiled at baseline flags. */
 #include <string.h>
-#include <stdlib.h>
 #include "gemm.h"
 #include "kernels.h"
 #include "../threads.h"
 
-/* Below this many flops a GEMM runs on one thread: waking the OpenMP team and
- * the per-panel barriers cost more than the second core saves (measured with
- * bench/gemm_table.py --threshold; see the report in issue 3). */
-#define GEMM_MIN_FLOPS_PER_THREAD 400000.0
+/* A second thread is woken from 2 x this many flops on. Measured on the 2-core
+ * znver3 (1 vs 2 threads forced, medians, quiet machine): 2 threads tie at
+ * 130-260 kflop (32x64x64: 0.98x, 64x64x32: 1.15x), gain 1.1x at 330-520 kflop
+ * (128x10x128, 64^3), 1.4x from 1 Mflop (80^3: 1.45x, 128^3: 1.39x). When
+ * another process holds the other core, a team costs a scheduler tick (4-12 ms
+ * measured) at any size, so the bar is set where the gain is solid. */
+#define GEMM_MIN_FLOPS_PER_THREAD 500000.0
 
 #define ROUND_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 
@@ -83,10 +85,7 @@ static void *align_ws(void *ws)
 static int gemm_threads(int n_threads, double flops)
 {
     int nt = n_threads;
-    static double th = -1;   /* TEMPORARY tuning knob */
-    double by_work;
-    if (th < 0) { const char *e = getenv("PYNN_TUNE_TH"); th = e ? atof(e) : GEMM_MIN_FLOPS_PER_THREAD; }
-    by_work = flops / (th > 0 ? th : 1e-9);
+    double by_work = flops / GEMM_MIN_FLOPS_PER_THREAD;
 #ifdef _OPENMP
     if (omp_in_parallel()) return 1;                  /* no nested teams */
 #endif
