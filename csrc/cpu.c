@@ -1,6 +1,103 @@
 /* SPDX-License-Identifier: MIT
- * cpu.c: which GEMM kernel this process uses (placeholder: generic only). */
+ * cpu.c: CPU feature detection and the choice of the GEMM kernel set, made
+ * once per process: the best set this CPU and build support, unless the
+ * environment variable PYNN_KERNEL=generic|avx2|avx512 names another. A forced
+ * kernel that is unknown, not built or not supported by the CPU falls back to
+ * the best one; pynn_kernel_name() always reports the set actually in use.
+ * Compiled at baseline flags. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include "pynn.h"
+#include "cpu.h"
+#include "gemm/kernels.h"
 
-const char *pynn_kernel_name(void) { return "generic"; }
-const char *pynn_kernel_list(void) { return "generic"; }
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#define PYNN_X86 1
+
+static unsigned long long xgetbv0(void)
+{
+    unsigned int lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+#endif
+
+static int detect_features(void)
+{
+    int f = 0;
+#ifdef PYNN_X86
+    unsigned int a, b, c, d, max_leaf;
+    unsigned long long xcr0;
+    if (!__get_cpuid(0, &max_leaf, &b, &c, &d) || max_leaf < 7) return 0;
+    __cpuid(1, a, b, c, d);
+    if (!(c & bit_OSXSAVE) || !(c & bit_AVX) || !(c & bit_FMA)) return 0;
+    xcr0 = xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return 0;                 /* OS saves xmm and ymm */
+    __cpuid_count(7, 0, a, b, c, d);
+    if (b & bit_AVX2) f |= PYNN_CPU_AVX2_FMA;
+    if ((b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) && (b & bit_AVX512VL) &&
+        (xcr0 & 0xe6) == 0xe6)                         /* and opmask + zmm state */
+        f |= PYNN_CPU_AVX512;
+#endif
+    return f;
+}
+
+int pynn_cpu_features(void)
+{
+    static atomic_int cached = -1;    /* a race computes the same value twice: harmless */
+    int f = atomic_load_explicit(&cached, memory_order_acquire);
+    if (f < 0) {
+        f = detect_features();
+        atomic_store_explicit(&cached, f, memory_order_release);
+    }
+    return f;
+}
+
+static int runnable(const pynn_gemm_kernel *k)
+{
+    int f = pynn_cpu_features();
+    if (strcmp(k->name, "generic") == 0) return 1;
+    if (strcmp(k->name, "avx2") == 0) return (f & PYNN_CPU_AVX2_FMA) != 0;
+    if (strcmp(k->name, "avx512") == 0) return (f & PYNN_CPU_AVX512) != 0;
+    return 0;
+}
+
+static const pynn_gemm_kernel *choose(void)
+{
+    const pynn_gemm_kernel *best = &pynn_gemm_kernel_generic;
+    const char *want = getenv("PYNN_KERNEL");
+    int i;
+    for (i = 0; pynn_gemm_kernels_built[i]; i++)       /* listed worst to best */
+        if (runnable(pynn_gemm_kernels_built[i])) best = pynn_gemm_kernels_built[i];
+    if (want && *want)
+        for (i = 0; pynn_gemm_kernels_built[i]; i++)
+            if (strcmp(want, pynn_gemm_kernels_built[i]->name) == 0 &&
+                runnable(pynn_gemm_kernels_built[i]))
+                return pynn_gemm_kernels_built[i];
+    return best;
+}
+
+const pynn_gemm_kernel *pynn_gemm_kernel_get(void)
+{
+    static _Atomic(const pynn_gemm_kernel *) chosen = NULL;
+    const pynn_gemm_kernel *k = atomic_load_explicit(&chosen, memory_order_acquire);
+    if (!k) {                         /* choose() is pure: concurrent first calls agree */
+        k = choose();
+        atomic_store_explicit(&chosen, k, memory_order_release);
+    }
+    return k;
+}
+
+const char *pynn_kernel_name(void) { return pynn_gemm_kernel_get()->name; }
+
+const char *pynn_kernel_list(void)
+{
+    /* the built sets are a prefix of generic, avx2, avx512: a static string each */
+    static const char *const lists[] = {"generic", "generic,avx2", "generic,avx2,avx512"};
+    int i, n = 0;
+    for (i = 0; pynn_gemm_kernels_built[i]; i++)
+        if (runnable(pynn_gemm_kernels_built[i])) n = i;
+    return lists[n];
+}

@@ -1,15 +1,122 @@
 /* SPDX-License-Identifier: MIT
- * gemm/gemm.c: placeholder GEMM (row-parallel, unpacked) behind the internal
- * interface; the packed BLIS-style GEMM replaces it. */
+ * gemm/gemm.c: the blocked, packed GEMM driver (BLIS's five loops around a
+ * micro-kernel, Goto & van de Geijn's GEPP/GEBP) and its packing routines, for
+ * float and double from one templated body (gemm.inc.c). It knows nothing
+ * about ISAs: the micro-kernel and the block sizes come from the kernel set
+ * chosen in cpu.c. Compiled at baseline flags. */
 #include <string.h>
 #include "gemm.h"
+#include "kernels.h"
 #include "../threads.h"
+
+/* A second thread is woken from 2 x this many flops on. Measured on the 2-core
+ * znver3 (1 vs 2 threads forced, medians, quiet machine): 2 threads tie at
+ * 130-260 kflop (32x64x64: 0.98x, 64x64x32: 1.15x), gain 1.1x at 330-520 kflop
+ * (128x10x128, 64^3), 1.4x from 1 Mflop (80^3: 1.45x, 128^3: 1.39x). When
+ * another process holds the other core, a team costs a scheduler tick (4-12 ms
+ * measured) at any size, so the bar is set where the gain is solid. */
+#define GEMM_MIN_FLOPS_PER_THREAD 500000.0
+
+#define ROUND_UP(x, a) (((x) + (a) - 1) / (a) * (a))
+
+/* KC balanced over the k range, so the last panel is not a sliver (k = KC + 1
+ * gives two halves). Depends on k and the kernel set only. */
+static int64_t kc_block(const pynn_gemm_blocks *bl, int64_t k)
+{
+    int64_t n_pc, kc;
+    if (k < 1) k = 1;
+    n_pc = (k + bl->kc - 1) / bl->kc;
+    kc = ROUND_UP((k + n_pc - 1) / n_pc, 8);
+    return kc > bl->kc ? bl->kc : kc;
+}
+
+/* Workspace layout (bytes, each part 64-byte aligned): per thread, a B panel
+ * (KC x NC at most) and an A block (MC x KC at most). */
+static void ws_layout(const pynn_gemm_blocks *bl, size_t es, int64_t m, int64_t n, int64_t k,
+                      size_t *b_bytes, size_t *a_bytes)
+{
+    int64_t kc = kc_block(bl, k);
+    int64_t nc = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
+    int64_t mc = ROUND_UP(PYNN_MIN(m, (int64_t)bl->mc), bl->mr);
+    *b_bytes = ROUND_UP((size_t)kc * (size_t)nc * es, PYNN_ALIGN);
+    *a_bytes = ROUND_UP((size_t)mc * (size_t)kc * es, PYNN_ALIGN);
+}
+
+static size_t ws_need(const pynn_gemm_kernel *kern, int dtype, int64_t m, int64_t n, int64_t k,
+                      int n_threads)
+{
+    const pynn_gemm_blocks *bl = dtype == PYNN_F64 ? &kern->bd : &kern->bs;
+    size_t b, a;
+    ws_layout(bl, pynn_dtype_size(dtype), m, n, k, &b, &a);
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * (b + a) + PYNN_ALIGN;  /* + slack to align */
+}
 
 size_t pynn_gemm_ws_bytes(int dtype, int n_threads)
 {
-    (void)dtype; (void)n_threads;
-    return 0;
+    size_t best = 0, b;
+    int i;
+    for (i = 0; pynn_gemm_kernels_built[i]; i++) {   /* any kernel PYNN_KERNEL may pick */
+        const pynn_gemm_kernel *kern = pynn_gemm_kernels_built[i];
+        const pynn_gemm_blocks *bl = dtype == PYNN_F64 ? &kern->bd : &kern->bs;
+        b = ws_need(kern, dtype, bl->mc, bl->nc, bl->kc, n_threads);
+        if (b > best) best = b;
+    }
+    {
+        const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
+        const pynn_gemm_blocks *bl = dtype == PYNN_F64 ? &kern->bd : &kern->bs;
+        b = ws_need(kern, dtype, bl->mc, bl->nc, bl->kc, n_threads);
+        if (b > best) best = b;
+    }
+    return best;
 }
 
-#define PYNN_TEMPLATE "gemm/gemm_naive.inc.c"
+size_t pynn_gemm_ws_bytes_shape(int dtype, int64_t m, int64_t n, int64_t k, int n_threads)
+{
+    return ws_need(pynn_gemm_kernel_get(), dtype, m, n, k, n_threads);
+}
+
+static void *align_ws(void *ws)
+{
+    uintptr_t p = (uintptr_t)ws;
+    return (void *)ROUND_UP(p, (uintptr_t)PYNN_ALIGN);
+}
+
+/* Threads for a product of `flops` (>= 1, <= n_threads). */
+static int gemm_threads(int n_threads, double flops)
+{
+    int nt = n_threads;
+    double by_work = flops / GEMM_MIN_FLOPS_PER_THREAD;
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;                  /* no nested teams */
+#endif
+    if (by_work < (double)nt) nt = by_work < 1.0 ? 1 : (int)by_work;
+    return nt < 1 ? 1 : nt;
+}
+
+/* The output tiles (items) a team of nt threads shares out: H rows x W
+ * columns each, W <= NC. One thread computes a whole item, K included, so
+ * there is no barrier between items and a descheduled thread holds up at most
+ * the item it is on. One thread: one row of tiles, NC wide. More: tiles are
+ * halved, the longer side first, until there are GEMM_ITEMS_PER_THREAD per
+ * thread or they reach the minimum size. Results never depend on this grid. */
+#define GEMM_ITEMS_PER_THREAD 4
+static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int nt, int64_t *H,
+                      int64_t *W)
+{
+    int64_t h = m, w = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
+    const int64_t h_min = 4 * bl->mr, w_min = 4 * bl->nr;
+    if (nt > 1) {
+        for (;;) {
+            int64_t items = ((m + h - 1) / h) * ((n + w - 1) / w);
+            int can_h = h / 2 >= h_min, can_w = w / 2 >= w_min;
+            if (items >= (int64_t)GEMM_ITEMS_PER_THREAD * nt || (!can_h && !can_w)) break;
+            if (can_h && (h >= w || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
+            else w = ROUND_UP((w + 1) / 2, bl->nr);
+        }
+    }
+    *H = h;
+    *W = w;
+}
+
+#define PYNN_TEMPLATE "gemm/gemm.inc.c"
 #include "../template.h"

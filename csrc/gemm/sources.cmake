@@ -1,7 +1,21 @@
 # csrc/gemm/sources.cmake: the GEMM's sources, and the ISA flags of the files
-# that hold SIMD micro-kernels (those files contain kernels only).
+# that hold SIMD micro-kernels (those files contain kernels only; everything
+# else, the dispatcher included, is built at the portable baseline).
 set(PYNN_GEMM_SOURCES
   csrc/cpu.c
+  csrc/gemm/config.c
   csrc/gemm/gemm.c
   csrc/gemm/gemm_api.c
+  csrc/gemm/ukr_generic.c
 )
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$"
+   AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  list(APPEND PYNN_GEMM_SOURCES csrc/gemm/ukr_avx2.c)
+  set_source_files_properties(csrc/gemm/ukr_avx2.c PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+  # the kernel tables and the dispatcher must know the AVX2 kernels exist
+  set_source_files_properties(csrc/cpu.c csrc/gemm/config.c csrc/gemm/gemm.c
+    PROPERTIES COMPILE_DEFINITIONS "PYNN_HAVE_AVX2=1")
+  # slot: csrc/gemm/ukr_avx512.c with "-mavx512f;-mavx512vl;-mavx512bw;-mavx512dq",
+  # once an AVX-512 machine can test it.
+endif()

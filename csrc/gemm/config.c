@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT
+ * gemm/config.c: one entry per kernel set: its micro-kernels and the block
+ * sizes that go with them (BLIS's config/<arch> role). Compiled at baseline.
+ * None of them depends on the thread count. AVX2 float, on an AMD EPYC (znver3:
+ * 32 KiB L1d, 512 KiB L2 per core, shared machine, so noisy): KC = 256 keeps a
+ * B micro-panel (KC x NR = 16 KiB) in half of L1d; MC = 120 (A block 120 KiB in
+ * L2) came out ahead of 72/96/144/192 in three scans of 1024^3 (e.g. best 79.9
+ * vs 69.1 GFLOP/s for 144), KC 384/512 did not help; NC = 2048 bounds the
+ * per-thread B panel at 2 MiB (L3). Double: same footprints. */
+#include "kernels.h"
+
+/* Small-problem rule (bench: tmp harness, median GFLOP/s, A packed vs read in
+ * place, 1 thread): f32 A row-major (NN/NT): in place wins for every n up to
+ * 512 (e.g. 256x256x512: 64-67 vs 67-74; 256x10x1024: 21 vs 37), loses at
+ * 1024 (1024^3: 63-71 vs 58-66) -> sup_n 256. f32 A transposed (TN): wins at
+ * n = 10 (1024x10x256: 17-18 vs 22-26) and 32 (512x32x256: 54 vs 58-65), even at
+ * 96-128 -> sup_nt 32 (in place strides lda per k step, risky for lda = 2^p).
+ * f64 TN in place loses already at n = 32 (512x32x512: 24-25 vs 16) -> 0;
+ * f64 NN wins or ties to n = 256 -> 256. Generic: not measured, A packed
+ * except when n fits one micro-panel. */
+/*                                     mr  nr   mc   kc    nc  sup_n sup_nt */
+const pynn_gemm_kernel pynn_gemm_kernel_generic = {
+    "generic",
+    {4, 8, 128, 256, 2048, 8, 0},
+    {4, 4, 64, 256, 1024, 4, 0},
+    pynn_gemm_ukr_generic_s,
+    pynn_gemm_ukr_generic_d,
+};
+
+#if defined(PYNN_HAVE_AVX2)
+const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
+    "avx2",
+    {6, 16, 120, 256, 2048, 256, 32},
+    {6, 8, 72, 256, 1024, 256, 0},
+    pynn_sgemm_ukr_avx2_6x16,
+    pynn_dgemm_ukr_avx2_6x8,
+};
+#endif
+
+/* Slot for AVX-512 (e.g. float 14x32 / double 14x16 on zmm): add ukr_avx512.c
+ * with its flags in sources.cmake, a table here, and the check in cpu.c, once it
+ * can be tested on a machine that has AVX-512. */
+
+const pynn_gemm_kernel *const pynn_gemm_kernels_built[] = {
+    &pynn_gemm_kernel_generic,
+#if defined(PYNN_HAVE_AVX2)
+    &pynn_gemm_kernel_avx2,
+#endif
+    NULL,
+};

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT
+ * gemm/kernels.h: the contract between the blocked driver (gemm.inc.c, which
+ * never names an ISA) and the micro-kernels (ukr_*.c, one file per ISA), plus
+ * the per-ISA configuration: register block MR x NR and cache blocks MC, KC, NC.
+ *
+ * Micro-kernel contract (both dtypes):
+ *   C[0:mr, 0:nr] = alpha * sum_{p < k} a(i, p) b(p, j) + beta * C   (beta == 0: overwrite)
+ *   - a(i, p) = a[i * rs_a + p * cs_a]: a packed MR-row micro-panel (rs_a = 1,
+ *     cs_a = MR) or, in the small-problem path, the caller's A read in place.
+ *     Rows i < MR must be readable (the driver packs ragged row edges).
+ *   - b(p, j) = b[p * NR + j]: a packed NR-column micro-panel, zero-padded.
+ *   - C is row-major with row stride ldc; only mr x nr (<= MR x NR) is touched.
+ *   - the k sum runs in increasing p, one accumulator per element, so a result
+ *     never depends on how the driver splits the work between threads.
+ */
+#ifndef PYNN_GEMM_KERNELS_H
+#define PYNN_GEMM_KERNELS_H
+
+#include "../common.h"
+
+typedef void (*pynn_ukr_s)(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
+                           const float *b, float *c, int64_t ldc, float alpha, float beta,
+                           int mr, int nr);
+typedef void (*pynn_ukr_d)(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
+                           const double *b, double *c, int64_t ldc, double alpha, double beta,
+                           int mr, int nr);
+
+/* Register and cache blocking of one dtype. NC is a multiple of NR, MC of MR. */
+typedef struct {
+    int mr, nr;   /* micro-tile */
+    int mc;       /* rows of the packed A block (L2) */
+    int kc;       /* depth of a packed panel (A and B micro-panels in L1) */
+    int nc;       /* columns of the packed B panel (L3) */
+    int sup_n;    /* A row-major and n <= sup_n: do not pack A, read it in place */
+    int sup_nt;   /* A transposed and n <= sup_nt: likewise (measured, see config.c) */
+} pynn_gemm_blocks;
+
+typedef struct {
+    const char *name;          /* "generic", "avx2", "avx512" */
+    pynn_gemm_blocks bs, bd;   /* float, double */
+    pynn_ukr_s ukr_s;
+    pynn_ukr_d ukr_d;
+} pynn_gemm_kernel;
+
+/* The kernel sets compiled into this build (NULL where the build has none). */
+extern const pynn_gemm_kernel pynn_gemm_kernel_generic;
+#if defined(PYNN_HAVE_AVX2)
+extern const pynn_gemm_kernel pynn_gemm_kernel_avx2;
+#endif
+
+/* Micro-kernels (defined in the ISA files). */
+void pynn_gemm_ukr_generic_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
+                              const float *b, float *c, int64_t ldc, float alpha, float beta,
+                              int mr, int nr);   /* 4 x 8 */
+void pynn_gemm_ukr_generic_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
+                              const double *b, double *c, int64_t ldc, double alpha, double beta,
+                              int mr, int nr);   /* 4 x 4 */
+void pynn_sgemm_ukr_avx2_6x16(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
+                              const float *b, float *c, int64_t ldc, float alpha, float beta,
+                              int mr, int nr);
+void pynn_dgemm_ukr_avx2_6x8(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
+                             const double *b, double *c, int64_t ldc, double alpha, double beta,
+                             int mr, int nr);
+
+/* The kernel set this process uses: chosen once (thread-safe) from the CPU's
+ * features and PYNN_KERNEL; see cpu.c. Never NULL. */
+const pynn_gemm_kernel *pynn_gemm_kernel_get(void);
+
+/* Every kernel set compiled into this build, NULL-terminated (workspace sizing). */
+extern const pynn_gemm_kernel *const pynn_gemm_kernels_built[];
+
+/* Workspace bytes one call of this shape needs (<= pynn_gemm_ws_bytes). */
+size_t pynn_gemm_ws_bytes_shape(int dtype, int64_t m, int64_t n, int64_t k, int n_threads);
+
+#endif /* PYNN_GEMM_KERNELS_H */
