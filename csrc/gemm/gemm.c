@@ -87,7 +87,8 @@ static int gemm_threads(int n_threads, double flops)
     int nt = n_threads;
     double by_work = flops / GEMM_MIN_FLOPS_PER_THREAD;
 #ifdef _OPENMP
-    if (omp_in_parallel()) return 1;                  /* no nested teams */
+    if (omp_in_parallel() && n_threads != omp_get_num_threads())
+        return 1;                                     /* called by one thread inside a team: no nesting */
 #endif
     if (by_work < (double)nt) nt = by_work < 1.0 ? 1 : (int)by_work;
     return nt < 1 ? 1 : nt;

@@ -144,9 +144,9 @@ static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, int sup, int
     }
 }
 
-int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,
-                    const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
-                    real *C, int64_t ldc, const pynn_epilogue *epi, void *ws, int n_threads)
+void R(pynn_gemm_team)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,
+                      const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
+                      real *C, int64_t ldc, const pynn_epilogue *epi, void *ws)
 {
     const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
     const pynn_gemm_blocks *bl = PYNN_IS_F64 ? &kern->bd : &kern->bs;
@@ -158,20 +158,19 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
     /* op(A)(i, p) = A[i * rs_a + p * cs_a], op(B)(p, j) = B[p * rs_b + j * cs_b] */
     const int64_t rs_a = trans_a ? 1 : lda, cs_a = trans_a ? lda : 1;
     const int64_t rs_b = trans_b ? 1 : ldb, cs_b = trans_b ? ldb : 1;
-    int64_t kc_blk, H, W, n_rb, n_cb, items;
+    int64_t kc_blk, H, W, n_rb, n_cb, items, it;
     int sup, nt;
-    char *ws0;
+    char *ws0, *mine;
+    real *b_pack, *a_pack;
     size_t b_bytes, a_bytes;
 
-    if (m < 0 || n < 0 || k < 0 || n_threads < 1) return PYNN_ERR_ARG;
-    if (m == 0 || n == 0) return PYNN_OK;
+    if (m == 0 || n == 0) return;
     if (k == 0 || alpha == 0) {                  /* nothing to multiply: C = beta C */
+        PYNN_PRAGMA(omp single)
         R(scale_c)(m, n, beta, C, ldc, epi);
-        return PYNN_OK;
+        return;
     }
-    if (!ws) return PYNN_ERR_ARG;
-
-    /* Block sizes and the path depend on (m, n, k, kernel) only, never on n_threads. */
+    /* Block sizes and the path depend on (m, n, k, kernel) only, never on the team. */
     kc_blk = kc_block(bl, k);
     /* Small-problem path: few columns, so packing A would not be repaid by
      * reuse across column micro-panels; the kernel reads A in place. The
@@ -180,38 +179,38 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
 
     ws_layout(bl, sizeof(real), m, n, k, &b_bytes, &a_bytes);  /* fits in any larger ws */
     ws0 = (char *)align_ws(ws);
-    nt = gemm_threads(n_threads, 2.0 * (double)m * (double)n * (double)k);
-    item_grid(bl, m, n, nt, &H, &W);
+    /* threads worth using on this product (the rest of the team waits at the end) */
+    nt = gemm_threads(PYNN_OMP_NUM_THREADS(), 2.0 * (double)m * (double)n * (double)k);
+    item_grid(bl, m, n, nt, &H, &W);             /* the grid never changes any result */
     n_rb = (m + H - 1) / H;
     n_cb = (n + W - 1) / W;
     items = n_rb * n_cb;
-    if ((int64_t)nt > items) nt = (int)items;
+    mine = ws0 + (size_t)PYNN_OMP_THREAD_NUM() * (b_bytes + a_bytes);
+    b_pack = (real *)mine;
+    a_pack = (real *)(mine + b_bytes);
+    /* 5th loop (jc) and the tiles' rows, handed out dynamically; one chunk of
+     * every item when the product is too small to split */
+    PYNN_PRAGMA(omp for schedule(dynamic, nt == 1 ? items : 1))
+    for (it = 0; it < items; it++) {
+        const int64_t i0 = (it % n_rb) * H, j0 = (it / n_rb) * W;
+        R(gemm_item)(bl, ukr, sup, i0, PYNN_MIN(H, m - i0), j0, PYNN_MIN(W, n - j0), k, kc_blk,
+                     alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, ldc, epi, b_pack, a_pack);
+    }
+    /* (implicit barrier: C is complete for every thread of the team) */
+}
 
-    if (nt == 1) {                               /* no team at all: cheapest for small products */
-        int64_t it;
-        real *b_pack = (real *)ws0, *a_pack = (real *)(ws0 + b_bytes);
-        for (it = 0; it < items; it++) {
-            const int64_t i0 = (it % n_rb) * H, j0 = (it / n_rb) * W;
-            R(gemm_item)(bl, ukr, sup, i0, PYNN_MIN(H, m - i0), j0, PYNN_MIN(W, n - j0), k,
-                         kc_blk, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, ldc, epi,
-                         b_pack, a_pack);
-        }
-        return PYNN_OK;
-    }
-    PYNN_PRAGMA(omp parallel num_threads(nt))
-    {
-        char *mine = ws0 + (size_t)PYNN_OMP_THREAD_NUM() * (b_bytes + a_bytes);
-        real *b_pack = (real *)mine, *a_pack = (real *)(mine + b_bytes);
-        int64_t it;
-        /* 5th loop (jc) and the tiles' rows, handed out dynamically */
-        PYNN_PRAGMA(omp for schedule(dynamic, 1) nowait)
-        for (it = 0; it < items; it++) {
-            const int64_t i0 = (it % n_rb) * H, j0 = (it / n_rb) * W;
-            R(gemm_item)(bl, ukr, sup, i0, PYNN_MIN(H, m - i0), j0, PYNN_MIN(W, n - j0), k,
-                         kc_blk, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, ldc, epi,
-                         b_pack, a_pack);
-        }
-    }
+int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,
+                    const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
+                    real *C, int64_t ldc, const pynn_epilogue *epi, void *ws, int n_threads)
+{
+    int nt;
+    if (m < 0 || n < 0 || k < 0 || n_threads < 1) return PYNN_ERR_ARG;
+    if (m == 0 || n == 0) return PYNN_OK;
+    if (!ws && k > 0 && alpha != 0) return PYNN_ERR_ARG;
+    nt = gemm_threads(n_threads, 2.0 * (double)m * (double)n * (double)k);
+    /* one thread opens no team at all: cheapest for small products */
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    R(pynn_gemm_team)(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, epi, ws);
     return PYNN_OK;
 }
 

@@ -5,10 +5,5 @@
 #include "../gemm/gemm.h"
 #include "../threads.h"
 
-/* TEMPORARY: runs the product on one thread of the team until the GEMM has a
- * team entry point. */
-#define PYNN_TEMPLATE "nn/gemm_team_adapter.inc.c"
-#include "../template.h"
-
 #define PYNN_TEMPLATE "nn/layer.inc.c"
 #include "../template.h"
