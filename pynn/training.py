@@ -83,7 +83,7 @@ class History:
 def _checked_data(net, X, T, x_name="X", t_name="T"):
     """(X, targets): X in the network's dtype, C-contiguous; targets (n, n_outputs) in that
     dtype or (n,) int64 class labels; both finite, at least one row."""
-    X = net._inputs(X)
+    X = v.matrix(X, x_name, net.dtype, net.n_inputs, cols_name="features (n_inputs)")
     if X.shape[0] == 0:
         raise ValueError(f"{x_name} must hold at least one sample")
     T, labels = net._targets(T, X.shape[0])
@@ -99,7 +99,10 @@ def _validation_set(net, validation_data):
         Xv, Tv = validation_data
     except (TypeError, ValueError):
         raise TypeError("validation_data must be a pair (X_val, T_val)") from None
-    return _checked_data(net, Xv, Tv, "validation_data[0]", "validation_data[1]")
+    try:
+        return _checked_data(net, Xv, Tv, "validation_data[0]", "validation_data[1]")
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"validation_data: {err}") from None
 
 
 def _split(X, T, fraction, rng):
