@@ -100,7 +100,7 @@ def _validation_set(net, validation_data):
     except (TypeError, ValueError):
         raise TypeError("validation_data must be a pair (X_val, T_val)") from None
     try:
-        return _checked_data(net, Xv, Tv, "validation_data[0]", "validation_data[1]")
+        return _checked_data(net, Xv, Tv, "X_val", "T_val")
     except (TypeError, ValueError) as err:
         raise type(err)(f"validation_data: {err}") from None
 
