@@ -1,13 +1,15 @@
 """MLP.fit: mini-batch training over epochs, and the History it returns.
 
 Per epoch: a permutation of the training rows drawn from a seeded numpy
-Generator, each mini-batch gathered into preallocated buffers and trained by
-one ``net.train_step`` (one C call, so the network is never half-updated);
-between epochs: the learning-rate schedule, validation, early stopping,
-callbacks and progress. `train_batches` is the one function that trains a run
-of mini-batches: a C-level multi-batch call can replace it without touching
-the rest.
+Generator, cut into mini-batches that C trains, many per call
+(``net.train_batches``: gathering, forward, backprop and update all in C, bit
+for bit the same as one ``net.train_step`` per batch). Calls are sized to take
+about CALL_SECONDS, so that between them Python can draw progress and honour
+Ctrl-C at a mini-batch boundary. Between epochs: the learning-rate schedule,
+validation, early stopping, callbacks.
 """
+import signal
+import threading
 import time
 import warnings
 
@@ -21,7 +23,7 @@ from .schedules import make_schedule
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_LR = 1e-3
 EVAL_ROWS = 2048          # rows per C call when evaluating: bounds the workspace it needs
-_PROGRESS_UPDATES = 100   # live-bar updates per epoch, at most
+CALL_SECONDS = 0.1        # aimed duration of one training call: Ctrl-C and progress latency
 
 
 def _column(key, doc):
@@ -152,26 +154,61 @@ def evaluate(net, X, targets, loss=True, accuracy=False, rows=EVAL_ROWS):
 
 # ------------------------------------------------------------------- the loop
 
-def train_batches(net, optimizer, X, T, order, start, stop, batch_size, Xbuf, Tbuf):
-    """Trains the mini-batches of rows order[start:stop] (or rows start:stop when
-    `order` is None), batch_size rows each (the last may be shorter), one
-    net.train_step per batch; returns the sum over batches of loss * rows.
+class _Batches:
+    """Trains an epoch's mini-batches through net.train_batches, a run of them per C
+    call; the run doubles while a call takes under CALL_SECONDS / 2."""
 
-    Rows are gathered into the preallocated Xbuf/Tbuf (np.take with out=), so
-    nothing is allocated per batch.
-    """
-    total = 0.0
-    for s in range(start, stop, batch_size):
-        e = min(s + batch_size, stop)
-        if order is None:
-            xb, tb = X[s:e], T[s:e]
-        else:
-            idx = order[s:e]
-            # mode="clip": indices are valid, and it lets take write into `out` unbuffered
-            xb = np.take(X, idx, axis=0, out=Xbuf[:e - s], mode="clip")
-            tb = np.take(T, idx, axis=0, out=Tbuf[:e - s], mode="clip")
-        total += net.train_step(xb, tb, optimizer) * (e - s)
-    return total
+    def __init__(self, net, optimizer, X, T, batch_size):
+        self.net, self.optimizer, self.X, self.T = net, optimizer, X, T
+        self.batch_size = batch_size
+        self.per_call = 1
+
+    def epoch(self, order, progress, interrupt):
+        """Trains the rows in `order`; returns the sum over batches of loss * rows.
+        Between calls: progress.advance(rows, mean loss so far), interrupt.check()."""
+        b, n = self.batch_size, order.size
+        total, start = 0.0, 0
+        while start < n:
+            stop = min(start + self.per_call * b, n)
+            t0 = time.perf_counter()
+            losses = self.net.train_batches(self.X, self.T, self.optimizer, batch_size=b,
+                                            order=order[start:stop])
+            if time.perf_counter() - t0 < CALL_SECONDS / 2:
+                self.per_call *= 2
+            rows = np.full(losses.size, float(b))
+            rows[-1] = stop - start - b * (losses.size - 1)
+            total += float(losses @ rows)
+            progress.advance(stop - start, total / stop)
+            start = stop
+            interrupt.check()
+        return total
+
+
+class _DeferredInterrupt:
+    """Ctrl-C during fit sets a flag that fit checks between C calls, instead of
+    raising KeyboardInterrupt wherever Python happens to be (for instance between
+    a finished C update and the optimizer's step count). Only in the main thread
+    and only over Python's default SIGINT handler; a second Ctrl-C raises at once."""
+
+    def __enter__(self):
+        self.requested, self.previous = False, None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def check(self):
+        """Raises KeyboardInterrupt when Ctrl-C was pressed since __enter__."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 class _EarlyStopping:
@@ -265,9 +302,11 @@ def fit(net, X, T, *, epochs=10, batch_size=DEFAULT_BATCH_SIZE, optimizer=None, 
 
     Notes
     -----
-    Ctrl-C (KeyboardInterrupt) stops training at a mini-batch boundary (each
-    step is one atomic C call), emits a RuntimeWarning and returns the History
-    of the finished epochs, with stop_reason "interrupted".
+    Ctrl-C stops training at the next mini-batch boundary (within about
+    CALL_SECONDS; a second Ctrl-C interrupts at once), emits a RuntimeWarning
+    and returns the History of the finished epochs with stop_reason
+    "interrupted". Every applied step is whole: network and optimizer state
+    agree. A KeyboardInterrupt raised by a callback is handled the same way.
     """
     epochs = v.positive_int(epochs, "epochs")
     batch_size = v.positive_int(batch_size, "batch_size")
@@ -302,52 +341,48 @@ def fit(net, X, T, *, epochs=10, batch_size=DEFAULT_BATCH_SIZE, optimizer=None, 
 
     n = X.shape[0]
     batch = min(batch_size, n)
-    Xbuf = np.empty((batch,) + X.shape[1:], X.dtype)
-    Tbuf = np.empty((batch,) + T.shape[1:], T.dtype)
     net.reserve(batch)
+    batches = _Batches(net, optimizer, X, T, batch)
+    eval_rows = max(batch, EVAL_ROWS)
     classify = net.loss_name == "cross_entropy"
     stopper = (_EarlyStopping(net, patience, min_delta, early_stopping and restore_best)
                if Xv is not None else None)
     history = History(optimizer)
     prog = Progress(epochs, n, enabled=progress)
-    n_batches = -(-n // batch)
-    chunk = batch * max(1, n_batches // _PROGRESS_UPDATES) if prog.live else n
     epoch = 0
     try:
-        for epoch in range(epochs):
-            if schedule is not None:
-                optimizer.lr = schedule(epoch)
-            t0 = time.perf_counter()
-            order = rng.permutation(n) if shuffle else None
-            prog.start_epoch(epoch)
-            loss_sum = 0.0
-            for start in range(0, n, chunk):
-                stop = min(start + chunk, n)
-                loss_sum += train_batches(net, optimizer, X, T, order, start, stop, batch, Xbuf, Tbuf)
-                prog.advance(stop - start, loss_sum / stop)
-            t_train = time.perf_counter() - t0
-            record = {"epoch": epoch, "lr": optimizer.lr, "loss": loss_sum / n}
-            if classify and train_accuracy:
-                record["accuracy"] = evaluate(net, X, T, loss=False, accuracy=True,
-                                              rows=max(batch, EVAL_ROWS))[1]
-            if Xv is not None:
-                record["val_loss"], val_acc = evaluate(net, Xv, Tv, accuracy=classify,
-                                                       rows=max(batch, EVAL_ROWS))
-                if classify:
-                    record["val_accuracy"] = val_acc
-            record["seconds"] = time.perf_counter() - t0
-            record["samples_per_s"] = n / t_train if t_train > 0 else float("inf")
-            history.records.append(record)
-            prog.end_epoch(record)
-            if stopper is not None:
-                patience_out = stopper.update(net, epoch, record["val_loss"])
-                history.best_epoch = stopper.best_epoch
-                if early_stopping and patience_out:
-                    history.stop_reason = "early_stopping"
-            if any([cb(record) is False for cb in callbacks]):
-                history.stop_reason = "callback"
-            if history.stop_reason != "completed":
-                break
+        with _DeferredInterrupt() as interrupt:
+            for epoch in range(epochs):
+                if schedule is not None:
+                    optimizer.lr = schedule(epoch)
+                t0 = time.perf_counter()
+                order = rng.permutation(n) if shuffle else np.arange(n)
+                prog.start_epoch(epoch)
+                loss_sum = batches.epoch(order, prog, interrupt)
+                t_train = time.perf_counter() - t0
+                record = {"epoch": epoch, "lr": optimizer.lr, "loss": loss_sum / n}
+                if classify and train_accuracy:
+                    record["accuracy"] = evaluate(net, X, T, loss=False, accuracy=True,
+                                                  rows=eval_rows)[1]
+                if Xv is not None:
+                    record["val_loss"], val_acc = evaluate(net, Xv, Tv, accuracy=classify,
+                                                           rows=eval_rows)
+                    if classify:
+                        record["val_accuracy"] = val_acc
+                record["seconds"] = time.perf_counter() - t0
+                record["samples_per_s"] = n / t_train if t_train > 0 else float("inf")
+                history.records.append(record)
+                prog.end_epoch(record)
+                if stopper is not None:
+                    patience_out = stopper.update(net, epoch, record["val_loss"])
+                    history.best_epoch = stopper.best_epoch
+                    if early_stopping and patience_out:
+                        history.stop_reason = "early_stopping"
+                if any([cb(record) is False for cb in callbacks]):
+                    history.stop_reason = "callback"
+                interrupt.check()
+                if history.stop_reason != "completed":
+                    break
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
         warnings.warn(f"fit interrupted during epoch {epoch}: stopped at a mini-batch boundary, "
@@ -355,10 +390,10 @@ def fit(net, X, T, *, epochs=10, batch_size=DEFAULT_BATCH_SIZE, optimizer=None, 
                       "epoch(s)", RuntimeWarning, stacklevel=3)
     except FloatingPointError as err:
         failed = FloatingPointError(
-            f"fit stopped in epoch {epoch}: a mini-batch gave a non-finite loss or gradient. That "
-            "step was not applied; the network keeps the weights from before it (the last good "
-            "ones). Try a smaller learning rate, or check the scale of X and T. The history so "
-            "far is this exception's .history.")
+            f"fit stopped in epoch {epoch}: a mini-batch gave a non-finite loss or gradient "
+            f"({err}). That step was not applied; the network keeps the weights from before it "
+            "(the last good ones). Try a smaller learning rate, or check the scale of X and T. "
+            "The history so far is this exception's .history.")
         failed.history = history
         raise failed from err
     finally:

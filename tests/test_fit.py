@@ -241,31 +241,59 @@ def test_callback_returning_false_stops_training():
 
 # ------------------------------------------------------------------ interruption and failures
 
-def test_keyboard_interrupt_stops_at_a_batch_boundary_with_a_valid_network():
+def first_steps(net, X, T, opt, batch, rng, n_steps):
+    """The first n_steps mini-batches of the documented loop, one train_step each."""
+    while n_steps:
+        order = rng.permutation(len(X))
+        for s in range(0, len(X), batch)[:n_steps]:
+            net.train_step(X[order[s:s + batch]], T[order[s:s + batch]], opt)
+        n_steps -= min(n_steps, -(-len(X) // batch))
+
+
+def patch_train_batches(net, before_call):
+    """Wraps net.train_batches: before_call(call number, args) runs before each real call
+    and may replace its X; returns the list of steps each finished call applied."""
+    real, applied = net.train_batches, []
+
+    def train_batches(X, T, opt, batch_size, order):
+        X = before_call(len(applied) + 1, X) if before_call else X
+        losses = real(X, T, opt, batch_size=batch_size, order=order)
+        applied.append(losses.size)
+        return losses
+    net.train_batches = train_batches
+    return applied
+
+
+@pytest.mark.parametrize("how", ["exception", "signal"])
+def test_ctrl_c_stops_at_a_batch_boundary_with_network_and_optimizer_agreeing(how):
+    """'exception': KeyboardInterrupt raised before the 3rd C call; 'signal': a real SIGINT
+    arriving during the 3rd call, which fit defers to the end of that call."""
+    import signal
+    if how == "signal" and signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT has a non-default handler here")
     X, y = blobs(100)
     net, ref = classifier(), classifier()
     opt = pynn.Adam(lr=1e-2)
-    real_step, calls = net.train_step, []
 
-    def step(Xb, Tb, optimizer):
-        calls.append(len(Xb))
-        if len(calls) == 10:   # epoch 2 (0-based), 2nd batch: Ctrl-C
-            raise KeyboardInterrupt
-        return real_step(Xb, Tb, optimizer)
+    def interrupt(call, Xc):
+        if call == 3:
+            if how == "exception":
+                raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
+        return Xc
 
-    net.train_step = step
-    with pytest.warns(RuntimeWarning, match="interrupted during epoch 2"):
-        hist = net.fit(X, y, epochs=10, batch_size=25, optimizer=opt, seed=5, progress=False)
-    assert hist.stop_reason == "interrupted" and len(hist) == 2
-    # the network and optimizer hold exactly 8 whole steps: 2 epochs of 4, then 1 more
+    applied = patch_train_batches(net, interrupt)
+    with pytest.warns(RuntimeWarning, match="interrupted during epoch"):
+        hist = net.fit(X, y, epochs=100, batch_size=10, optimizer=opt, seed=5, progress=False)
+    assert hist.stop_reason == "interrupted" and len(applied) == (2 if how == "exception" else 3)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # restored
+    steps = sum(applied)
+    assert len(hist) == steps // 10 and opt.state(net).step == steps
     ref_opt = pynn.Adam(lr=1e-2)
-    rng = np.random.default_rng(5)
-    manual_training(ref, X, y, ref_opt, 2, 25, rng)
-    idx = rng.permutation(100)[:25]
-    ref.train_step(X[idx], y[idx], ref_opt)
-    assert np.array_equal(net.params, ref.params) and opt.state(net).step == 9
-    # and it is usable: training goes on
-    del net.train_step
+    first_steps(ref, X, y, ref_opt, 10, np.random.default_rng(5), steps)
+    assert np.array_equal(net.params, ref.params)
+    assert np.array_equal(opt.state(net).buffer, ref_opt.state(ref).buffer)
+    del net.train_batches   # and it goes on training
     assert len(net.fit(X, y, epochs=1, optimizer=opt, progress=False)) == 1
 
 
@@ -300,21 +328,20 @@ def test_interrupt_with_early_stopping_restores_the_best_weights():
 def test_non_finite_loss_stops_with_the_last_good_weights():
     X, y = blobs(100)
     net = classifier()
-    real_step, before = net.train_step, []
+    before = []
 
-    def step(Xb, Tb, optimizer):
+    def poison_3rd_call(call, Xc):
         before.append(net.params.copy())
-        if len(before) == 6:
-            Xb = np.full_like(Xb, np.inf)   # this step's loss is not finite
-        return real_step(Xb, Tb, optimizer)
+        return np.full_like(Xc, np.inf) if call == 3 else Xc   # its first step is not finite
 
-    net.train_step = step
+    applied = patch_train_batches(net, poison_3rd_call)
     opt = pynn.SGD(lr=0.1, momentum=0.9)
-    with pytest.raises(FloatingPointError, match="epoch 1.*not applied.*last good") as err:
-        net.fit(X, y, epochs=5, batch_size=20, optimizer=opt, progress=False, seed=0)
+    with pytest.raises(FloatingPointError, match="epoch .*not applied.*last good") as err:
+        net.fit(X, y, epochs=50, batch_size=10, optimizer=opt, progress=False, seed=0)
+    assert len(applied) == 2 and len(before) == 3
     assert np.array_equal(net.params, before[-1]) and np.isfinite(net.params).all()
-    assert opt.state(net).step == 5
-    assert len(err.value.history) == 1 and isinstance(err.value.history, History)
+    assert opt.state(net).step == sum(applied)
+    assert isinstance(err.value.history, History) and len(err.value.history) == sum(applied) // 10
 
 
 # ------------------------------------------------------------------ bad arguments
