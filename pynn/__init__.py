@@ -5,6 +5,10 @@ from ._info import info
 from .mlp import MLP, Gradients
 from .optim import SGD, Adam, Optimizer
 from . import ops
+from .training import History
+from .io import ModelFileError
+from . import datasets, plot, schedules
 
 __all__ = ["MLP", "Gradients", "SGD", "Adam", "Optimizer", "ops", "info", "set_num_threads",
-           "get_num_threads", "num_threads", "__version__"]
+           "get_num_threads", "num_threads", "__version__", "History", "ModelFileError", "datasets",
+           "plot", "schedules"]

@@ -166,7 +166,7 @@ class _BaseMLP(BaseEstimator):
             self._net = MLP([X.shape[1], *sizes, n_out], activation=_ACTIVATIONS[self.activation],
                             loss=self._loss, dtype=self.dtype,
                             seed=int(self._rng.randint(_SEED_RANGE)))
-            self._optimizer_ = None
+            self._opt = None
             self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
             self._no_improvement_count = 0
             self.n_outputs_ = n_out
@@ -187,11 +187,11 @@ class _BaseMLP(BaseEstimator):
                                                   test_size=self.validation_fraction)
             validation = (X_val, T_val)
         batch = self._batch(X.shape[0])
-        if self._optimizer_ is None:
-            self._optimizer_ = self._optimizer(net, batch)
+        if self._opt is None:
+            self._opt = self._optimizer(net, batch)
         tracker = _Convergence(self, net, X.shape[0], -(-X.shape[0] // batch), validation)
         history = pynn_fit(net, X, T, epochs=1 if incremental else self.max_iter,
-                           batch_size=batch, optimizer=self._optimizer_, shuffle=self.shuffle,
+                           batch_size=batch, optimizer=self._opt, shuffle=self.shuffle,
                            callbacks=(tracker,), progress=bool(self.verbose),
                            seed=int(self._rng.randint(_SEED_RANGE)), train_accuracy=False)
         if early_stopping:
@@ -238,16 +238,16 @@ class _BaseMLP(BaseEstimator):
         state = dict(super().__getstate__())   # object.__getstate__ gives __dict__ itself
         if "_net" in state:   # the C network and the optimizer travel as one pynn .npz
             buf = io.BytesIO()
-            pynn_io.save(state.pop("_net"), buf, optimizer=state["_optimizer_"])
+            pynn_io.save(state.pop("_net"), buf, optimizer=state["_opt"])
             state["_net"] = buf.getvalue()
-            state["_optimizer_"] = type(state["_optimizer_"])
+            state["_opt"] = type(state["_opt"])
         return state
 
     def __setstate__(self, state):
         if "_net" in state:
-            optimizer = state["_optimizer_"]()
+            optimizer = state["_opt"]()
             state["_net"] = pynn_io.load(io.BytesIO(state["_net"]), optimizer=optimizer)
-            state["_optimizer_"] = optimizer
+            state["_opt"] = optimizer
         super().__setstate__(state)
 
 

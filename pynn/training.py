@@ -156,7 +156,8 @@ def evaluate(net, X, targets, loss=True, accuracy=False, rows=EVAL_ROWS):
 
 class _Batches:
     """Trains an epoch's mini-batches through net.train_batches, a run of them per C
-    call; the run doubles while a call takes under CALL_SECONDS / 2."""
+    call: the run doubles while a call takes under CALL_SECONDS / 2 and halves
+    when one takes over 2 * CALL_SECONDS."""
 
     def __init__(self, net, optimizer, X, T, batch_size):
         self.net, self.optimizer, self.X, self.T = net, optimizer, X, T
@@ -173,8 +174,11 @@ class _Batches:
             t0 = time.perf_counter()
             losses = self.net.train_batches(self.X, self.T, self.optimizer, batch_size=b,
                                             order=order[start:stop])
-            if time.perf_counter() - t0 < CALL_SECONDS / 2:
+            seconds = time.perf_counter() - t0
+            if seconds < CALL_SECONDS / 2:
                 self.per_call *= 2
+            elif seconds > 2 * CALL_SECONDS and self.per_call > 1:
+                self.per_call //= 2
             rows = np.full(losses.size, float(b))
             rows[-1] = stop - start - b * (losses.size - 1)
             total += float(losses @ rows)
