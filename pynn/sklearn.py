@@ -178,8 +178,11 @@ class _BaseMLP(BaseEstimator):
             self.best_loss_ = None if early_stopping else np.inf
             self.validation_scores_ = [] if early_stopping else None
             self.best_validation_score_ = -np.inf if early_stopping else None
-        elif first:
-            self.best_loss_, self.validation_scores_, self.best_validation_score_ = np.inf, None, None
+        else:
+            if first:
+                self.validation_scores_ = self.best_validation_score_ = None
+            if getattr(self, "best_loss_", None) is None:   # also after fit(early_stopping=True)
+                self.best_loss_ = np.inf
         validation = None
         if early_stopping:
             stratify = T if self._classifies else None

@@ -109,6 +109,8 @@ def test_early_stopping_scores_validation_and_keeps_the_best(digits):
     assert clf.n_iter_ < 300 and len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_) and clf.best_loss_ is None
     assert clf.score(X_test, y_test) > 0.9
+    clf.partial_fit(X_train, y_train)   # then continues on the training loss
+    assert clf.best_loss_ == clf.loss_curve_[-1] and len(clf.validation_scores_) == clf.n_iter_ - 1
 
 
 def test_partial_fit_continues_and_fit_starts_over():
