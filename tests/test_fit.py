@@ -1,6 +1,7 @@
 """MLP.fit (pynn.training), its schedules (pynn.schedules) and progress output (pynn.progress)."""
 import io
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -441,3 +442,29 @@ def test_tqdm_is_used_on_a_terminal_when_installed(monkeypatch):
     classifier().fit(X, y, epochs=3, batch_size=10)
     assert len(bars) == 3 and all(b.total == b.n == 100 and b.closed for b in bars)
     assert bars[0].kwargs["desc"] == "epoch 1/3" and "samples/s" in bars[-1].postfix
+
+
+# ------------------------------------------------------------------ plots
+
+def test_history_plot_saves_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    X, y = blobs()
+    hist = classifier().fit(X, y, epochs=3, validation_split=0.2, seed=0, progress=False)
+    fig = hist.plot(tmp_path / "curves.png", title="blobs")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["loss", "val_loss"]
+    assert [line.get_label() for line in acc_ax.lines] == ["accuracy", "val_accuracy"]
+    assert list(loss_ax.lines[1].get_ydata()) == hist.val_loss
+    reg = regressor().fit(*regression(), epochs=2, progress=False)
+    fig = pynn.plot.learning_curves(hist, reg, labels=["clf", "reg"])
+    assert [line.get_label() for line in fig.axes[0].lines] == ["clf loss", "clf val_loss",
+                                                               "reg loss"]
+    with pytest.raises(ValueError, match="labels"):
+        pynn.plot.learning_curves(hist, reg, labels=["one"])
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"pip install pynn-mlp\[plot\]"):
+        History(pynn.Adam()).plot()
