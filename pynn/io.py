@@ -28,7 +28,7 @@ from .optim import SGD, Adam, Optimizer
 
 FORMAT_NAME = "pynn.MLP"
 FORMAT_VERSION = 1
-_OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adam)}
+_OPTIMIZERS = (SGD, Adam)
 
 
 class ModelFileError(ValueError):
@@ -62,7 +62,7 @@ def save(net, path, optimizer=None):
     entries = {"pynn_format": np.array(FORMAT_NAME), "format_version": np.int64(FORMAT_VERSION),
                "architecture": np.array(json.dumps(arch)), "params": net.params}
     if optimizer is not None:
-        if not isinstance(optimizer, Optimizer) or type(optimizer).__name__ not in _OPTIMIZERS:
+        if type(optimizer) not in _OPTIMIZERS:
             raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got "
                             f"{type(optimizer).__name__}")
         state = optimizer.state(net)
