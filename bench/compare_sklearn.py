@@ -4,7 +4,8 @@ Same data split, architecture and solver settings (hidden (100,), relu, adam,
 lr 1e-3, batch min(200, n), alpha 1e-4, max_iter 200, tol 1e-4,
 n_iter_no_change 10), several seeds, both measured in this one run,
 interleaved so that machine load hits both alike. Prints test accuracy and
-fit wall time per seed, then the means.
+fit wall time per seed, then the mean accuracy and the median time (robust to
+bursts of load on a shared machine).
 
     python bench/compare_sklearn.py [--seeds 5]
 """
@@ -61,9 +62,9 @@ def main():
     means = {}
     for name, rows in results.items():
         acc = statistics.mean(a for a, _ in rows)
-        sec = statistics.mean(s for _, s in rows)
+        sec = statistics.median(s for _, s in rows)
         means[name] = (acc, sec)
-        print(f"mean  {name:<12} {acc:>8.2%}  {sec:>7.3f}")
+        print(f"mean/median {name:<12} {acc:>8.2%}  {sec:>7.3f}")
     (acc_sk, sec_sk), (acc_pn, sec_pn) = means["scikit-learn"], means["pynn"]
     print(f"\npynn - scikit-learn: accuracy {100 * (acc_pn - acc_sk):+.2f} points, "
           f"wall time x{sec_pn / sec_sk:.2f} ({sec_sk / sec_pn:.1f}x faster)")
