@@ -245,11 +245,14 @@ cdef class Net:
         return loss
 
     def train_step(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-                   opt_args, int64_t step, real[::1] state, int n_threads):
+                   opt_args, counter, real[::1] state, int n_threads):
         """One forward + loss + backprop + update; returns the loss. opt_args is
-        (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled).
-        Raises FloatingPointError (nothing applied) when the loss or gradient is not finite."""
-        cdef c.pynn_optim opt = _optim(opt_args, step)
+        (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled);
+        counter.step (updates applied so far) is advanced here, with no Python
+        bytecode between the C call and the count, so a KeyboardInterrupt can never
+        separate the weights from the optimizer's step count. Raises
+        FloatingPointError (nothing applied) when the loss or gradient is not finite."""
+        cdef c.pynn_optim opt = _optim(opt_args, counter.step + 1)
         cdef double loss = 0
         cdef int st
         cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
@@ -259,6 +262,8 @@ cdef class Net:
             with nogil:
                 st = c.pynn_net_train_step(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &opt, sptr,
                                            &loss, n_threads)
+            if st == c.PYNN_OK:
+                counter.step += 1
         if st == c.PYNN_ERR_NONFINITE:
             raise FloatingPointError(
                 f"train_step: the loss ({loss!r}) or its gradient is not finite; the step was "
@@ -267,13 +272,14 @@ cdef class Net:
         return loss
 
     def train_batches(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-                      const int64_t[::1] idx, int64_t batch_size, opt_args, int64_t step,
+                      const int64_t[::1] idx, int64_t batch_size, opt_args, counter,
                       real[::1] state, double[::1] losses, int n_threads):
         """Training steps on the mini-batches of rows idx[b*batch_size:(b+1)*batch_size],
         in one C call; returns the number of batches applied (all, unless a step was
         not finite: then losses[n] holds that step's loss and FloatingPointError is
-        NOT raised here, so the caller can report how far it got)."""
-        cdef c.pynn_optim opt = _optim(opt_args, step)
+        NOT raised here, so the caller can report how far it got). counter.step
+        advances by the batches applied, as in train_step."""
+        cdef c.pynn_optim opt = _optim(opt_args, counter.step + 1)
         cdef int64_t n_done = 0
         cdef int st
         cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
@@ -284,6 +290,7 @@ cdef class Net:
                 st = c.pynn_net_train_batches(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &idx[0],
                                               idx.shape[0], batch_size, &opt, sptr, &losses[0],
                                               &n_done, n_threads)
+            counter.step += n_done
         if st != c.PYNN_ERR_NONFINITE:
             _check(st, "train_batches")
         return n_done

@@ -62,17 +62,13 @@ class Optimizer:
 
     def _step(self, net, X, T, labels, n_threads):
         st = self.state(net)
-        loss = net._net.train_step(X, T, labels, self._args(), st.step + 1, st.buffer, n_threads)
-        st.step += 1
-        return loss
+        return net._net.train_step(X, T, labels, self._args(), st, st.buffer, n_threads)
 
     def _steps(self, net, X, T, labels, idx, batch_size, losses, n_threads):
         """Consecutive steps over mini-batches of rows idx; returns the batches applied."""
         st = self.state(net)
-        done = net._net.train_batches(X, T, labels, idx, batch_size, self._args(), st.step + 1,
-                                      st.buffer, losses, n_threads)
-        st.step += done
-        return done
+        return net._net.train_batches(X, T, labels, idx, batch_size, self._args(), st, st.buffer,
+                                      losses, n_threads)
 
 
 class SGD(Optimizer):
