@@ -147,7 +147,13 @@ int64_t pynn_net_bias_offset(const pynn_net *net, int64_t layer);
 int64_t pynn_net_workspace_batch(const pynn_net *net);   /* batch the workspace holds now */
 int64_t pynn_net_workspace_allocations(const pynn_net *net); /* times the workspace was (re)allocated */
 
-/* He-normal weights for the ReLU family, Glorot-uniform otherwise, zero biases,
+/* Adaptive thread count (on by default): each call may use fewer threads than
+ * allowed when fewer ran faster recently (another process holding a core);
+ * results are identical either way. Off: every call uses the allowed maximum. */
+void pynn_net_set_adaptive_threads(pynn_net *net, int on);
+int pynn_net_last_threads(const pynn_net *net);             /* threads the last call used */
+
+/* He-uniform weights for the ReLU family, Glorot-uniform otherwise, zero biases,
  * from a counter-based RNG: the same seed gives the same bits on every machine. */
 void pynn_net_init(pynn_net *net, uint64_t seed);
 

@@ -1,4 +1,5 @@
 """pynn: fast multilayer perceptrons on multicore CPUs."""
+from . import _omp_env  # noqa: F401  (first: sets OpenMP's wait policy before _core loads)
 from ._version import __version__
 from ._threads import get_num_threads, num_threads, set_num_threads
 from ._info import info

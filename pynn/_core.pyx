@@ -201,6 +201,14 @@ cdef class Net:
     def workspace_allocations(self):
         return c.pynn_net_workspace_allocations(self.ptr)
 
+    @property
+    def last_threads(self):
+        return c.pynn_net_last_threads(self.ptr)
+
+    def set_adaptive_threads(self, bint on):
+        with self.lock:
+            c.pynn_net_set_adaptive_threads(self.ptr, on)
+
     def init(self, uint64_t seed):
         with self.lock:
             c.pynn_net_init(self.ptr, seed)

@@ -76,6 +76,8 @@ cdef extern from "pynn.h" nogil:
     int64_t pynn_net_bias_offset(const pynn_net *net, int64_t layer) noexcept
     int64_t pynn_net_workspace_batch(const pynn_net *net) noexcept
     int64_t pynn_net_workspace_allocations(const pynn_net *net) noexcept
+    void pynn_net_set_adaptive_threads(pynn_net *net, int on) noexcept
+    int pynn_net_last_threads(const pynn_net *net) noexcept
     void pynn_net_init(pynn_net *net, uint64_t seed) noexcept
     int pynn_net_reserve(pynn_net *net, int64_t batch, int n_threads) noexcept
     int pynn_net_forward(pynn_net *net, int64_t batch, const void *X, void *Y,

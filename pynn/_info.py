@@ -1,7 +1,7 @@
 """pynn.info(): what this build is and what it chose on this machine."""
 import platform
 
-from . import _core, _threads
+from . import _core, _omp_env, _threads
 from ._version import __version__
 
 
@@ -14,6 +14,7 @@ def info():
         "build": _core.build_info(),
         "openmp": _core.openmp_enabled(),
         "openmp_runtime": _core.openmp_runtime(),
+        "omp_wait_policy": _omp_env.WAIT_POLICY,
         "kernel": _core.kernel_name(),
         "kernels_available": _core.kernel_list(),
         "threads": _threads.get_num_threads(),

@@ -107,6 +107,7 @@ class MLP:
         dt_code = _core.DTYPE_F32 if self._dtype == np.float32 else _core.DTYPE_F64
         self._net = _core.Net(dt_code, sizes, codes, slope, LOSSES[loss])
         self._net.init(seed)
+        self.adaptive_threads = os.environ.get("PYNN_ADAPTIVE_THREADS", "1") != "0"
         self.sizes = tuple(sizes)
         self.activations = tuple(hidden) + (output,)
         self.loss_name = loss
@@ -158,6 +159,24 @@ class MLP:
     def workspace_allocations(self):
         """How many times the C workspace has been allocated."""
         return self._net.workspace_allocations
+
+    @property
+    def adaptive_threads(self):
+        """Whether calls may use fewer threads than allowed when that ran faster
+        recently (e.g. another process holds a core). Results are identical
+        either way. Default True (env PYNN_ADAPTIVE_THREADS=0 turns it off for new
+        networks); turn it off to measure a fixed thread count."""
+        return self._adaptive
+
+    @adaptive_threads.setter
+    def adaptive_threads(self, on):
+        self._adaptive = bool(on)
+        self._net.set_adaptive_threads(self._adaptive)
+
+    @property
+    def last_threads(self):
+        """Threads the last call on this network used."""
+        return self._net.last_threads
 
     def set_params(self, params):
         """Copies `params` (n_params values) into the network's parameter buffer."""

@@ -83,6 +83,7 @@ int pynn_net_create(pynn_net **out, int dtype, int64_t n_layers, const int64_t *
         n_params = b.offset + b.len;
         net->max_width = PYNN_MAX(net->max_width, sizes[l + 1]);
     }
+    pynn_tuner_init(&net->tuner);
     atomic_init(&net->busy, 0);
     *out = net;
     return PYNN_OK;
@@ -92,6 +93,8 @@ int64_t pynn_net_n_params(const pynn_net *net) { return net->n_params; }
 void *pynn_net_params(pynn_net *net) { return net->params; }
 int64_t pynn_net_workspace_batch(const pynn_net *net) { return net->ws_batch; }
 int64_t pynn_net_workspace_allocations(const pynn_net *net) { return net->ws_allocs; }
+void pynn_net_set_adaptive_threads(pynn_net *net, int on) { net->tuner.adaptive = on != 0; }
+int pynn_net_last_threads(const pynn_net *net) { return net->tuner.last; }
 
 int64_t pynn_net_weight_offset(const pynn_net *net, int64_t layer)
 {
@@ -202,13 +205,39 @@ static int begin(pynn_net *net, int64_t batch, const void *X, const void *T, con
 
 #define DISPATCH(call_s, call_d) (net->dtype == PYNN_F32 ? (call_s) : (call_d))
 
+/* FLOPs of `passes` passes over `batch` rows (a forward pass is 1, a step 3). */
+static double net_flops(const pynn_net *net, int64_t batch, double passes)
+{
+    double flops = 0;
+    for (int64_t l = 0; l < net->n_layers; l++)
+        flops += 2.0 * (double)batch * (double)net->sizes[l] * (double)net->sizes[l + 1];
+    return passes * flops;
+}
+
+/* Threads for a call of `flops` (the tuner's choice), and its start time. */
+static int threads_begin(pynn_net *net, double flops, int n_threads, double *t0)
+{
+    int nt = pynn_tuner_pick(&net->tuner, pynn_threads_for(n_threads, flops), flops);
+    *t0 = pynn_now();
+    return nt;
+}
+
+static void threads_end(pynn_net *net, int nt, double flops, double t0)
+{
+    pynn_tuner_record(&net->tuner, nt, flops, pynn_now() - t0);
+}
+
 int pynn_net_forward(pynn_net *net, int64_t batch, const void *X, void *Y, int n_threads)
 {
     int st;
     if (batch > 0 && !Y) return PYNN_ERR_ARG;
+    double t0, flops = net ? net_flops(net, batch, 1) : 0;
+    int nt;
     PYNN_CHECK(begin(net, batch, X, NULL, NULL, 0, 0, n_threads));
-    st = batch == 0 ? PYNN_OK : DISPATCH(net_forward_s(net, batch, X, Y, n_threads),
-                                         net_forward_d(net, batch, X, Y, n_threads));
+    nt = threads_begin(net, flops, n_threads, &t0);
+    st = batch == 0 ? PYNN_OK : DISPATCH(net_forward_s(net, batch, X, Y, nt),
+                                         net_forward_d(net, batch, X, Y, nt));
+    threads_end(net, nt, flops, t0);
     release(net);
     return st;
 }
@@ -216,11 +245,15 @@ int pynn_net_forward(pynn_net *net, int64_t batch, const void *X, void *Y, int n
 int pynn_net_loss(pynn_net *net, int64_t batch, const void *X, const void *T,
                   const int64_t *labels, double *loss, int n_threads)
 {
-    int st;
+    double t0, flops;
+    int st, nt;
     if (!loss) return PYNN_ERR_ARG;
     PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
-    st = DISPATCH(net_loss_s(net, batch, X, T, labels, loss, n_threads),
-                  net_loss_d(net, batch, X, T, labels, loss, n_threads));
+    flops = net_flops(net, batch, 1);
+    nt = threads_begin(net, flops, n_threads, &t0);
+    st = DISPATCH(net_loss_s(net, batch, X, T, labels, loss, nt),
+                  net_loss_d(net, batch, X, T, labels, loss, nt));
+    threads_end(net, nt, flops, t0);
     release(net);
     return st;
 }
@@ -228,11 +261,15 @@ int pynn_net_loss(pynn_net *net, int64_t batch, const void *X, const void *T,
 int pynn_net_gradients(pynn_net *net, int64_t batch, const void *X, const void *T,
                        const int64_t *labels, double *loss, void *grad, int n_threads)
 {
-    int st;
+    double t0, flops;
+    int st, nt;
     if (!loss || !grad) return PYNN_ERR_ARG;
     PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
-    st = DISPATCH(net_gradients_s(net, batch, X, T, labels, loss, grad, n_threads),
-                  net_gradients_d(net, batch, X, T, labels, loss, grad, n_threads));
+    flops = net_flops(net, batch, 3);
+    nt = threads_begin(net, flops, n_threads, &t0);
+    st = DISPATCH(net_gradients_s(net, batch, X, T, labels, loss, grad, nt),
+                  net_gradients_d(net, batch, X, T, labels, loss, grad, nt));
+    threads_end(net, nt, flops, t0);
     release(net);
     return st;
 }
@@ -259,12 +296,16 @@ int pynn_net_train_step(pynn_net *net, int64_t batch, const void *X, const void 
                         const int64_t *labels, const pynn_optim *opt, void *state,
                         double *loss, int n_threads)
 {
-    int st;
+    double t0, flops;
+    int st, nt;
     if (!loss) return PYNN_ERR_ARG;
     PYNN_CHECK(check_optim(opt, state));
     PYNN_CHECK(begin(net, batch, X, T, labels, 1, batch, n_threads));
-    st = DISPATCH(net_train_step_s(net, batch, X, T, labels, opt, state, loss, n_threads),
-                  net_train_step_d(net, batch, X, T, labels, opt, state, loss, n_threads));
+    flops = net_flops(net, batch, 3);
+    nt = threads_begin(net, flops, n_threads, &t0);
+    st = DISPATCH(net_train_step_s(net, batch, X, T, labels, opt, state, loss, nt),
+                  net_train_step_d(net, batch, X, T, labels, opt, state, loss, nt));
+    threads_end(net, nt, flops, t0);
     release(net);
     return st;
 }
@@ -274,7 +315,8 @@ int pynn_net_train_batches(pynn_net *net, int64_t n_rows, const void *X, const v
                            int64_t batch_size, const pynn_optim *opt, void *state,
                            double *losses, int64_t *n_done, int n_threads)
 {
-    int st;
+    double t0;
+    int st, nt;
     int64_t i;
     if (!n_done || !losses || !idx || n_idx < 1 || batch_size < 1) return PYNN_ERR_ARG;
     *n_done = 0;
@@ -289,10 +331,13 @@ int pynn_net_train_batches(pynn_net *net, int64_t n_rows, const void *X, const v
                 release(net);
                 return PYNN_ERR_ARG;
             }
+    /* threads by the work of one batch; the time of the whole call */
+    nt = threads_begin(net, net_flops(net, PYNN_MIN(batch_size, n_idx), 3), n_threads, &t0);
     st = DISPATCH(net_train_batches_s(net, X, T, labels, idx, n_idx, batch_size, opt, state,
-                                      losses, n_done, n_threads),
+                                      losses, n_done, nt),
                   net_train_batches_d(net, X, T, labels, idx, n_idx, batch_size, opt, state,
-                                      losses, n_done, n_threads));
+                                      losses, n_done, nt));
+    threads_end(net, nt, net_flops(net, n_idx, 3), t0);
     release(net);
     return st;
 }

@@ -5,6 +5,7 @@
 #define PYNN_NET_H
 #include <stdatomic.h>
 #include "nn.h"
+#include "tuner.h"
 
 struct pynn_net {
     int dtype;
@@ -29,6 +30,7 @@ struct pynn_net {
     int64_t xg_off, tg_off;  /* byte offsets of the gathered mini-batch X and T (train_batches) */
     int64_t lg_off;          /* byte offset of the gathered labels */
     int64_t gemm_off;        /* byte offset of the GEMM packing workspace */
+    pynn_tuner tuner;        /* the adaptive thread count */
     atomic_int busy;         /* one call at a time */
 };
 

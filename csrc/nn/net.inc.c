@@ -19,15 +19,6 @@ static void R(net_init)(pynn_net *net, uint64_t seed)
     }
 }
 
-/* Threads for a pass over `batch` rows: by the FLOPs of the forward pass. */
-static int R(net_threads)(const pynn_net *net, int64_t batch, double passes, int n_threads)
-{
-    double flops = 0;
-    for (int64_t l = 0; l < net->n_layers; l++)
-        flops += 2.0 * (double)batch * (double)net->sizes[l] * (double)net->sizes[l + 1];
-    return pynn_threads_for(n_threads, passes * flops);
-}
-
 /* Team function: A_l = f_l(A_{l-1} W_l + b_l) for every layer, A_0 = X; the
  * last layer goes to `out`. With keep_logits, a softmax output layer stores its
  * logits Z instead (the fused cross-entropy needs them). */
@@ -117,29 +108,26 @@ static void R(gather)(pynn_net *net, const real *X, const real *T, const int64_t
     }
 }
 
-/*** @@ENTRY: each public call opens ONE parallel region ***/
+/*** @@ENTRY: each public call opens ONE parallel region of nt threads ***/
 
-static int R(net_forward)(pynn_net *net, int64_t batch, const void *X, void *Y, int n_threads)
+static int R(net_forward)(pynn_net *net, int64_t batch, const void *X, void *Y, int nt)
 {
-    const int nt = R(net_threads)(net, batch, 1, n_threads);
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     R(net_run)(net, batch, (const real *)X, (real *)Y, 0);
     return PYNN_OK;
 }
 
 static int R(net_loss)(pynn_net *net, int64_t batch, const void *X, const void *T,
-                       const int64_t *labels, double *loss, int n_threads)
+                       const int64_t *labels, double *loss, int nt)
 {
-    const int nt = R(net_threads)(net, batch, 1, n_threads);
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0);
     return PYNN_OK;
 }
 
 static int R(net_gradients)(pynn_net *net, int64_t batch, const void *X, const void *T,
-                            const int64_t *labels, double *loss, void *grad, int n_threads)
+                            const int64_t *labels, double *loss, void *grad, int nt)
 {
-    const int nt = R(net_threads)(net, batch, 3, n_threads);
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     {
         R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 1);
@@ -150,9 +138,8 @@ static int R(net_gradients)(pynn_net *net, int64_t batch, const void *X, const v
 
 static int R(net_train_step)(pynn_net *net, int64_t batch, const void *X, const void *T,
                              const int64_t *labels, const pynn_optim *opt, void *state,
-                             double *loss, int n_threads)
+                             double *loss, int nt)
 {
-    const int nt = R(net_threads)(net, batch, 3, n_threads);
     int applied = 1;
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     R(net_step)(net, batch, (const real *)X, (const real *)T, labels, opt, (real *)state, loss,
@@ -166,9 +153,8 @@ static int R(net_train_step)(pynn_net *net, int64_t batch, const void *X, const 
 static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
                                 const int64_t *labels, const int64_t *idx, int64_t n_idx,
                                 int64_t batch_size, const pynn_optim *opt, void *state,
-                                double *losses, int64_t *n_done, int n_threads)
+                                double *losses, int64_t *n_done, int nt)
 {
-    const int nt = R(net_threads)(net, PYNN_MIN(batch_size, n_idx), 3, n_threads);
     const int64_t n_batches = (n_idx + batch_size - 1) / batch_size;
     const int64_t *lg = (const int64_t *)((char *)net->ws + net->lg_off);
     int applied = 1;

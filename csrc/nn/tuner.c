@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT
+ * nn/tuner.c: the adaptive thread count (see tuner.h). */
+#include <string.h>
+#include <time.h>
+#include "tuner.h"
+
+void pynn_tuner_init(pynn_tuner *t)
+{
+    memset(t, 0, sizeof *t);
+    t->adaptive = 1;
+}
+
+/* Worth probing count nb now? Its expected loss against the best fits the budget. */
+static int probe_now(const pynn_tuner *t, int nb, int best, double flops)
+{
+    double loss = (t->cost[nb] - t->cost[best]) * flops;
+    return t->calls_since_probe >= PYNN_TUNER_PROBE_GAP &&
+           loss <= PYNN_TUNER_PROBE_BUDGET * t->seconds_since_probe;
+}
+
+int pynn_tuner_pick(pynn_tuner *t, int nt_max, double flops)
+{
+    int chain[16], n = 0, i, best = 0, up, down;
+    if (nt_max > PYNN_TUNER_MAX_THREADS) nt_max = PYNN_TUNER_MAX_THREADS;
+    if (!t->adaptive || nt_max <= 1) return nt_max < 1 ? 1 : nt_max;
+    for (i = nt_max; i >= 1 && n < 16; i /= 2) chain[n++] = i;  /* nt_max, nt_max / 2, ..., 1 */
+    for (i = 1; i < n; i++)                                      /* the best measured one */
+        if (t->cost[chain[i]] > 0 && (t->cost[chain[best]] == 0 || t->cost[chain[i]] < t->cost[chain[best]]))
+            best = i;
+    if (t->cost[chain[best]] == 0) return nt_max;                /* nothing measured yet */
+    down = best + 1 < n ? chain[best + 1] : 0;
+    up = best > 0 ? chain[best - 1] : 0;
+    if (down && t->cost[down] == 0) return down;                 /* untried neighbours first */
+    if (up && t->cost[up] == 0) return up;
+    t->probe_up = !t->probe_up;                                  /* alternate the direction */
+    if (up && (t->probe_up || !down) && probe_now(t, up, chain[best], flops)) return up;
+    if (down && probe_now(t, down, chain[best], flops)) return down;
+    return chain[best];
+}
+
+void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
+{
+    double c, best_cost = 0;
+    int i;
+    if (nt < 1 || nt > PYNN_TUNER_MAX_THREADS || !(flops > 0) || !(seconds > 0)) return;
+    for (i = 1; i <= PYNN_TUNER_MAX_THREADS; i++)               /* was this call a probe? */
+        if (t->cost[i] > 0 && (best_cost == 0 || t->cost[i] < best_cost)) best_cost = t->cost[i];
+    c = seconds / flops;
+    if (t->cost[nt] > best_cost) {                              /* a probe: restart the budget */
+        t->calls_since_probe = 0;
+        t->seconds_since_probe = 0;
+    } else {
+        t->calls_since_probe++;
+        t->seconds_since_probe += seconds;
+    }
+    t->cost[nt] = t->cost[nt] == 0 ? c : 0.75 * t->cost[nt] + 0.25 * c;   /* moving average */
+    t->last = nt;
+}
+
+double pynn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
