@@ -193,6 +193,14 @@ int pynn_net_train_batches(pynn_net *net, int64_t n_rows, const void *X, const v
 /* Elements of optimizer state a network of n_params needs (0, n_params or 2 n_params). */
 int64_t pynn_optim_state_len(const pynn_optim *opt, int64_t n_params);
 
+/*** @@TESTS: hooks for the test suite ***/
+
+/* Runs the adaptive thread-count logic against a fixed time per call for each
+ * thread count (seconds_per_call[nt], nt <= nt_max) and writes the count picked
+ * for each of n_calls calls. */
+void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_calls,
+                         int32_t *picks);
+
 #ifdef __cplusplus
 }
 #endif

@@ -78,6 +78,16 @@ def kernel_list():
     return c.pynn_kernel_list().decode().split(",")
 
 
+def _tuner_for_tests(const double[::1] seconds_per_call, int64_t n_calls):
+    """The thread counts the adaptive tuner picks over n_calls calls when a call on
+    nt threads takes seconds_per_call[nt] (nt_max = len - 1)."""
+    import numpy as np
+    picks = np.empty(n_calls, dtype=np.int32)
+    cdef int32_t[::1] p = picks
+    c.pynn_tuner_simulate(seconds_per_call.shape[0] - 1, &seconds_per_call[0], n_calls, &p[0])
+    return picks
+
+
 # -------------------------------------------------------------------- ops
 
 def gemm(bint trans_a, bint trans_b, const real[:, ::1] A, const real[:, ::1] B,  # IN

@@ -95,3 +95,6 @@ cdef extern from "pynn.h" nogil:
                                int64_t batch_size, const pynn_optim *opt, void *state,
                                double *losses, int64_t *n_done, int n_threads) noexcept
     int64_t pynn_optim_state_len(const pynn_optim *opt, int64_t n_params) noexcept
+
+    void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_calls,
+                             int32_t *picks) noexcept

@@ -156,3 +156,39 @@ def test_one_network_from_two_threads_is_serialized():
     alone = pynn.MLP([32, 128, 4], seed=0)
     steps(alone, X, T, 50, pynn.SGD(lr=0.01))
     np.testing.assert_array_equal(shared.params, alone.params)
+
+
+def tuner_picks(seconds_by_threads, n_calls=5000):
+    return pynn._core._tuner_for_tests(np.array([0.0] + list(seconds_by_threads)), n_calls)
+
+
+def test_tuner_keeps_the_full_team_when_it_is_fastest():
+    picks = tuner_picks([1.0, 0.6, 0.5, 0.3])             # 4 threads fastest
+    assert np.mean(picks[100:] == 4) > 0.9
+
+
+def test_tuner_steps_down_when_fewer_threads_run_faster():
+    """A competing process makes the team 30x slower than one thread: almost every
+    call then runs on one thread, and probes cost at most a few percent."""
+    cost = [1.0, 30.0]
+    picks = tuner_picks(cost)
+    assert np.mean(picks[100:] == 1) > 0.99
+    spent = sum(cost[p - 1] for p in picks[100:])
+    assert spent <= 1.05 * len(picks[100:]) * cost[0]
+
+
+def test_tuner_finds_an_intermediate_count():
+    picks = tuner_picks([1.0, 0.55, 0.7, 0.9, 5.0, 6.0, 7.0, 8.0])   # 2 of 8 threads best
+    assert np.mean(picks[200:] == 2) > 0.9
+
+
+def test_adaptive_threads_can_be_turned_off():
+    net = pynn.MLP([256, 512, 256, 10], seed=0)
+    X, T = np.ones((256, 256)), np.ones((256, 10))
+    net.adaptive_threads = False
+    with pynn.num_threads(2):
+        for _ in range(5):
+            net.train_step(X, T, pynn.SGD(lr=1e-3))
+            assert net.last_threads == 2
+    net.adaptive_threads = True
+    assert net.adaptive_threads

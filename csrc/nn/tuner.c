@@ -63,3 +63,15 @@ double pynn_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_calls,
+                         int32_t *picks)
+{
+    pynn_tuner t;
+    pynn_tuner_init(&t);
+    for (int64_t i = 0; i < n_calls; i++) {
+        int nt = pynn_tuner_pick(&t, nt_max, 1e6);
+        pynn_tuner_record(&t, nt, 1e6, seconds_per_call[nt]);
+        picks[i] = nt;
+    }
+}
