@@ -19,6 +19,7 @@ def setup(config):
     batch, sizes = CONFIGS[config]
     rng = np.random.default_rng(0)
     net = pynn.MLP(sizes, activation="relu", dtype=np.float32, seed=0)
+    net.adaptive_threads = False          # measure the thread count asked for
     X = rng.normal(size=(batch, sizes[0])).astype(np.float32)
     T = rng.normal(size=(batch, sizes[-1])).astype(np.float32)
     return net, X, T

@@ -58,6 +58,7 @@ def run_speedup(sizes=(784, 256, 256, 10), batch=512, max_threads=None, seconds=
     X = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], batch)
     net = MLP(sizes, loss="cross_entropy", dtype=dtype, seed=0)
+    net.adaptive_threads = False          # measure exactly t threads, not the tuner's choice
     opt = SGD(lr=1e-3)
     out.write(f"train_step, sizes {list(sizes)}, batch {batch}, {np.dtype(dtype).name}\n")
     out.write(f"{'threads':>7}  {'samples/s':>12}  {'speedup':>7}  {'efficiency':>10}\n")
