@@ -94,6 +94,7 @@ CONFIGS = {
 LR = 1e-3
 DEFAULT_PEAK_PER_CORE = 90.0    # GFLOP/s f32, when nothing better is known
 RESULT_TAG = "@@COMPARE_RESULT "
+BUSY_UTIL = 0.85                # CPU time / wall below this (< one core) flags a busy machine
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -122,20 +123,28 @@ def _cpu():
     return t.user + t.system
 
 
-def _timed(fn, sync, batch, warm_s, block_s, reps):
-    """Warm-up, then `reps` blocks of k calls; returns the per-block rates (samples/s)."""
-    t0, n = _now(), 0
-    while n < 2 or _now() - t0 < warm_s:
+def _timed(fn, sync, batch, warm_s, block_s, reps, budget_s, min_warm=2):
+    """Warm-up (>= min_warm calls and >= warm_s seconds), then up to `reps` blocks of k
+    calls, k chosen so a block lasts about block_s; fewer blocks (at least one) when they
+    would not fit in budget_s. Returns the per-block rates in samples/s."""
+    t_begin = _now()
+    n = 0
+    while True:
+        t = _now()
         fn()
+        sync()
+        one = max(_now() - t, 1e-9)
         n += 1
-    sync()
-    t = _now()
-    fn()
-    sync()
-    one = max(_now() - t, 1e-9)
+        spent = _now() - t_begin
+        if n >= min_warm and spent >= warm_s:
+            break
+        if n >= 1 and spent + one > budget_s / 3:
+            break
     k = max(1, int(round(block_s / one)))
+    left = budget_s - (_now() - t_begin)
+    n_blocks = max(1, min(reps, int(left / (k * one))))
     rates, utils = [], []
-    for _ in range(reps):
+    for _ in range(n_blocks):
         c0, t0 = _cpu(), _now()
         for _ in range(k):
             fn()
@@ -144,12 +153,30 @@ def _timed(fn, sync, batch, warm_s, block_s, reps):
         rates.append(batch * k / dt)
         utils.append(dc / dt)
     return {"rates": rates, "median": statistics.median(rates), "calls_per_block": k,
+            "blocks": n_blocks, "warmup_calls": n, "budget_limited": n_blocks < reps,
             "cpu_util": statistics.median(utils)}
+
+
+def _vmhwm_kib():
+    """VmHWM: this process image's own peak RSS (kept for a cross-check of ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float("nan")
 
 
 def worker(spec):
     """Runs in the child process: one peer, one config, one thread count."""
     t_start = _now()
+    if "make_case" in spec:
+        import peers
+        src = peers.write_case_files(spec["make_case"], spec["batch"], spec["sizes"])
+        print(RESULT_TAG + json.dumps({"source": src}), flush=True)
+        return
     if spec.get("affinity"):
         os.sched_setaffinity(0, spec["affinity"])
     import resource
@@ -178,6 +205,7 @@ def worker(spec):
         out["last_loss"] = runner.loss(h)
         out["seconds"] = _now() - t0
         rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out["vmhwm_mib"] = _vmhwm_kib() / 1024.0
         out["rss_baseline_mib"] = rss0 / 1024.0
         out["rss_total_mib"] = rss1 / 1024.0
         out["rss_increase_mib"] = (rss1 - rss0) / 1024.0
@@ -186,11 +214,12 @@ def worker(spec):
         losses = [runner.loss(runner.step()) for _ in range(2)]
         out["losses"] = losses
         out["finite"] = all(math.isfinite(v) for v in losses)
+        # The two checked steps above were the first warm-up calls (and any compilation).
         out["train"] = _timed(runner.step, runner.sync, spec["batch"], spec["warm_s"],
-                              spec["block_s"], spec["reps"])
+                              spec["block_s"], spec["reps"], spec["budget_s"], min_warm=1)
         if spec.get("forward", True):
             out["forward"] = _timed(runner.forward, runner.sync, spec["batch"], spec["warm_s"],
-                                    spec["block_s"], spec["reps"])
+                                    spec["block_s"], spec["reps"], spec["budget_s"])
     out["notes"] = runner.notes()
     out["elapsed_s"] = _now() - t_start
     print(RESULT_TAG + json.dumps(out), flush=True)
@@ -320,13 +349,22 @@ def loadavg():
         return "?"
 
 
-def make_cases(configs, tmp):
+def make_cases(configs, tmp, args):
+    """Writes each config's X, T and initial weights under tmp, in a child process: the
+    parent never holds the big arrays (nor pynn), because a child's ru_maxrss starts at
+    its parent's resident size (Linux carries it over fork + exec), which would inflate
+    --memory's figures."""
     dirs, sources = {}, {}
-    import peers
     for c in configs:
-        batch, sizes = CONFIGS[c]
         d = os.path.join(tmp, c)
-        sources[c] = peers.write_case_files(d, batch, sizes)
+        spec = {"make_case": d, "batch": CONFIGS[c][0], "sizes": CONFIGS[c][1]}
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), "--_worker",
+                            json.dumps(spec)], capture_output=True, text=True,
+                           timeout=args.timeout, env=child_env("", "default", 1, None))
+        lines = [ln for ln in p.stdout.splitlines() if ln.startswith(RESULT_TAG)]
+        if p.returncode or not lines:
+            raise RuntimeError(f"could not write the {c} case: {p.stderr.strip()[-500:]}")
+        sources[c] = json.loads(lines[-1][len(RESULT_TAG):])["source"]
         dirs[c] = d
     return dirs, sources
 
@@ -337,7 +375,7 @@ def base_spec(args, peer, variant, config, threads, case_dir, cores, rnd):
     return {"peer": peer, "variant": variant, "config": config, "threads": threads,
             "batch": batch, "sizes": sizes, "lr": LR, "case_dir": case_dir, "round": rnd,
             "affinity": aff, "mode": "bench", "warm_s": args.warm, "block_s": args.block,
-            "reps": args.reps, "forward": not args.no_forward}
+            "reps": args.reps, "budget_s": args.budget, "forward": not args.no_forward}
 
 
 def run_plan(plan, args):
@@ -437,8 +475,11 @@ def print_tables(summary, peers_run, configs, threads_list, peak, args, which="t
             cells = [f"{c} ({b}, {s})", str(t)]
             for p in cols:
                 v = row.get(p, {})
-                cells.append(fmt_rate(v.get(which)) if v.get(which) else
-                             ("err" if "error" in v and v["error"] != "not run" else "-"))
+                cell = fmt_rate(v.get(which)) if v.get(which) else (
+                    "err" if "error" in v and v["error"] != "not run" else "-")
+                if v.get(which) and (v.get("cpu_util") or 1.0) < BUSY_UTIL:
+                    cell += " †"
+                cells.append(cell)
             best_p, best_v = None, 0.0
             for p in others:
                 val = row.get(p, {}).get(which)
@@ -452,6 +493,10 @@ def print_tables(summary, peers_run, configs, threads_list, peak, args, which="t
             cells.append(fmt_rate(limit))
             cells.append(f"{100 * mine / limit:.0f}%" if mine else "-")
             lines.append("| " + " | ".join(cells) + " |")
+    if any("†" in ln for ln in lines[2:]):
+        lines.append(f"\n† the process got less than {BUSY_UTIL} of a core on average during its "
+                     "timed blocks (CPU time / wall): the machine was busy, so that figure says "
+                     "more about the other load than about the peer.")
     return "\n".join(lines)
 
 
@@ -503,7 +548,8 @@ def header(args, cores, peak, peak_src, sources, skipped):
              f"load average at start {loadavg()}",
              f"- python {platform.python_version()}; "
              f"{'pinned with sched_setaffinity to the first n cores' if args.pin else 'not pinned'}; "
-             f"rounds {args.rounds}, {args.reps} blocks of ~{args.block} s per process",
+             f"rounds {args.rounds}, up to {args.reps} blocks of ~{args.block} s per process "
+             f"(timing budget {args.budget:g} s per measurement)",
              f"- FMA peak (f32, GFLOP/s by thread count): "
              f"{', '.join(f'{t}T {v:.1f}' for t, v in sorted(peak.items()))} ({peak_src})"]
     ob = {k: os.environ[k] for k in OPENBLAS_VARS if k in os.environ}
@@ -530,6 +576,9 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=None, help="timed blocks per process (default 7, quick 3)")
     ap.add_argument("--block", type=float, default=None, help="seconds per timed block (default 0.3, quick 0.1)")
     ap.add_argument("--warm", type=float, default=None, help="warm-up seconds (default 0.5, quick 0.1)")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="seconds of timing per measurement before blocks are dropped "
+                         "(default 60, quick 10); slow steps then get fewer blocks (>= 1)")
     ap.add_argument("--quick", action="store_true", help="1 round, short blocks: a smoke run")
     ap.add_argument("--no-forward", action="store_true", help="skip the inference measurement")
     ap.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin processes to cores")
@@ -549,7 +598,8 @@ def main(argv=None):
         return 0
 
     q = args.quick
-    args.rounds = args.rounds or (1 if q else 3)
+    args.rounds = args.rounds or (1 if (q or args.memory) else 3)
+    args.budget = args.budget or (10.0 if q else 60.0)
     args.reps = args.reps or (3 if q else 7)
     args.block = args.block or (0.1 if q else 0.3)
     args.warm = args.warm if args.warm is not None else (0.1 if q else 0.5)
@@ -592,7 +642,7 @@ def main(argv=None):
 
     tmp = tempfile.mkdtemp(prefix="pynn-compare-")
     try:
-        dirs, sources = make_cases(configs, tmp)
+        dirs, sources = make_cases(configs, tmp, args)
         peak, peak_src = ({}, "") if args.memory else measure_peak(threads_list, args)
         for line in header(args, cores, peak, peak_src, sources, skipped):
             print(line)
@@ -658,8 +708,8 @@ def print_memory(results, peers_run, configs, threads_list):
     print("## Peak memory (max RSS, ru_maxrss) of wide training steps, each peer in its own "
           "process\n")
     print("| config | thr | peer | steps | after imports MiB | max RSS MiB | increase MiB | "
-          "total vs numpy | seconds |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "total vs numpy | VmHWM MiB | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     out = {}
     for c in configs:
         for t in threads_list:
@@ -673,9 +723,13 @@ def print_memory(results, peers_run, configs, threads_list):
                 ratio = f"{r['rss_total_mib'] / ref['rss_total_mib']:.2f}x" if ref else "-"
                 print(f"| {c} | {t} | {p} | {r['steps']} | {r['rss_baseline_mib']:.0f} | "
                       f"{r['rss_total_mib']:.0f} | {r['rss_increase_mib']:.0f} | {ratio} | "
-                      f"{r['seconds']:.1f} |")
+                      f"{r['vmhwm_mib']:.0f} | {r['seconds']:.1f} |")
                 out[f"{c}/{t}/{p}"] = {k: r[k] for k in ("rss_baseline_mib", "rss_total_mib",
-                                                         "rss_increase_mib", "steps", "seconds")}
+                                                         "rss_increase_mib", "vmhwm_mib", "steps",
+                                                         "seconds")}
+    print("\nru_maxrss is the process's peak resident set; VmHWM (/proc/self/status) is the "
+          "same for this process image alone (a cross-check: ru_maxrss can start at the "
+          "parent's size).")
     return out
 
 
