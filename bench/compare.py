@@ -435,7 +435,9 @@ def summarize(results, peers_run, configs, threads_list):
                     if best is None or (tr or 0) > (variants[best]["train"] or 0):
                         best = v
                 row[p] = dict(variants[best], variant=best,
-                              other_variants={v: variants[v]["train"] for v in variants if v != best})
+                              other_variants={v: {"train": variants[v]["train"],
+                                                  "blas": variants[v]["notes"].get("blas")}
+                                              for v in variants if v != best})
             out[(c, t)] = row
     return out
 
@@ -538,6 +540,16 @@ def notes_lines(summary, peers_run, configs, threads_list):
             s += "; " + "; ".join(sorted(notes))
         lines.append(s)
         lines.append(f"  - busy cores during timed blocks (CPU time / wall): {', '.join(utils)}")
+        picks = []
+        for c in configs:
+            for t in threads_list:
+                v = summary[(c, t)].get(p, {})
+                for ov, o in (v.get("other_variants") or {}).items():
+                    picks.append(f"{c}/{t}T {v['variant']} {fmt_rate(v['train'])} "
+                                 f"({v['notes'].get('blas', '?')}) beat {ov} {fmt_rate(o['train'])} "
+                                 f"({o.get('blas') or '?'})")
+        if picks:
+            lines.append("  - OpenBLAS variants (training): " + "; ".join(picks))
     return lines
 
 
@@ -603,7 +615,7 @@ def main(argv=None):
     args.reps = args.reps or (3 if q else 7)
     args.block = args.block or (0.1 if q else 0.3)
     args.warm = args.warm if args.warm is not None else (0.1 if q else 0.5)
-    args.timeout = args.timeout or (600 if q else 1800)
+    args.timeout = args.timeout or (300 if q else 1800)
     cores = allowed_cores()
     if args.threads:
         threads_list = parse_list(args.threads, int)
