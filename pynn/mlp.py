@@ -213,6 +213,12 @@ class MLP:
         return v.matrix(a, "T", self._dtype, n_out, batch, cols_name="outputs (n_outputs)"), None
 
     def _batch(self, X, T):
+        """(X, T, labels) checked and converted for a loss over a batch."""
+        if (type(X) is np.ndarray and type(T) is np.ndarray and X.dtype == self._dtype
+                and T.dtype == self._dtype and X.ndim == 2 and T.ndim == 2 and X.shape[0] > 0
+                and X.shape[1] == self.sizes[0] and T.shape[0] == X.shape[0]
+                and T.shape[1] == self.sizes[-1] and X.flags.c_contiguous and T.flags.c_contiguous):
+            return X, T, None                     # the common case, in O(1) checks
         X = self._inputs(X)
         if X.shape[0] == 0:
             raise ValueError("X must hold at least one sample: the loss is a mean over the batch")

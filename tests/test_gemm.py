@@ -10,6 +10,7 @@ that process, which is how the PYNN_KERNEL subprocesses use it.
 import ctypes
 import os
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -285,8 +286,9 @@ def test_unsupported_or_unknown_kernel_falls_back_to_best(forced):
     env = dict(os.environ, PYNN_KERNEL=forced)
     code = ("import pynn, numpy as np; a = np.ones((9, 20), np.float32);"
             "assert (pynn.ops.matmul(a, a.T) == 20).all(); print(pynn.info()['kernel'])")
+    # run outside the repository, so that the source tree cannot shadow the installed package
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=120)
+                       timeout=120, cwd=tempfile.gettempdir())
     assert r.returncode == 0, r.stderr
     best = _core.kernel_list()[-1]
     if forced == "avx512" and "avx512" in _core.kernel_list():
