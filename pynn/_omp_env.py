@@ -1,32 +1,38 @@
-"""OpenMP's wait policy, chosen before the OpenMP runtime loads with pynn._core.
+"""How long idle OpenMP threads spin, chosen before the runtime loads with pynn._core.
 
-Idle OpenMP threads spin by default. On a machine where another process holds a
-core, a spinning thread keeps its core while the thread the team waits for
-queues behind the other process: measured here, a 2-thread training step ran at
-0.01-0.03x the 1-thread speed with one competing process, and at 0.8-1.0x with
-passive waiting (the OS then moves the late thread to the freed core). Unless
-the user chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT set), pynn asks for
-passive waiting while the runtime initializes and then removes the variable
-again, so child processes and libraries loaded later see the environment as it
-was. A runtime already loaded by another library keeps its own settings.
+libgomp's idle threads spin for a long time by default (300,000 rounds). On a
+machine where another process holds a core, a spinning thread keeps its core
+while the thread the team waits for queues behind the other process: measured
+here, a 2-thread training step then ran at 0.01-0.03x the 1-thread speed. With
+a short spin (GOMP_SPINCOUNT=30000) the waiting thread soon sleeps, the OS
+moves the late thread to the freed core, and with the adaptive thread count
+(nn/tuner.h) a 2-thread network ran at 0.94-0.99x the 1-thread speed beside a
+busy process, while a quiet machine keeps most of the second core's gain.
+Unless the user chose (OMP_WAIT_POLICY, GOMP_SPINCOUNT or KMP_BLOCKTIME set),
+pynn sets GOMP_SPINCOUNT (libgomp) and KMP_BLOCKTIME (LLVM's libomp) while the
+runtime initializes and removes them again, so child processes and libraries
+loaded later see the environment as it was. A runtime that another library
+loaded first keeps its own settings.
 """
 import os
 
-_USER_CHOSE = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+_SETTINGS = {"GOMP_SPINCOUNT": "30000", "KMP_BLOCKTIME": "1"}
+_USER_CHOSE = any(k in os.environ for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"))
 
 
-def load_core():
-    """Imports pynn._core with the wait policy in place; returns the module."""
+def _load_core():
+    """Imports pynn._core with the spin settings in place."""
     if _USER_CHOSE:
-        from . import _core
-        return _core
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        from . import _core  # noqa: F401
+        return
+    os.environ.update(_SETTINGS)
     try:
-        from . import _core
+        from . import _core  # noqa: F401
     finally:
-        os.environ.pop("OMP_WAIT_POLICY", None)
-    return _core
+        for key in _SETTINGS:
+            os.environ.pop(key, None)
 
 
-WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY", "(GOMP_SPINCOUNT)") if _USER_CHOSE else "PASSIVE"
-load_core()
+WAIT_POLICY = ("set by the user" if _USER_CHOSE else
+               ", ".join(f"{k}={v}" for k, v in _SETTINGS.items()))
+_load_core()

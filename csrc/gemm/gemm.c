@@ -30,6 +30,16 @@ static int64_t kc_block(const pynn_gemm_blocks *bl, int64_t k)
     return kc > bl->kc ? bl->kc : kc;
 }
 
+/* MC balanced over a tile's rows, a multiple of MR: m = 256 with MC = 120 gives
+ * three blocks of 90, 90, 76 rows, not 120, 120, 16. Never more than MC. */
+static int64_t mc_block(const pynn_gemm_blocks *bl, int64_t m)
+{
+    int64_t n_ic = (m + bl->mc - 1) / bl->mc, mc;
+    if (n_ic < 1) n_ic = 1;
+    mc = ROUND_UP((m + n_ic - 1) / n_ic, bl->mr);
+    return mc > bl->mc ? bl->mc : mc;
+}
+
 /* Workspace layout (bytes, each part 64-byte aligned): per thread, a B panel
  * (KC x NC at most) and an A block (MC x KC at most). */
 static void ws_layout(const pynn_gemm_blocks *bl, size_t es, int64_t m, int64_t n, int64_t k,
@@ -98,20 +108,24 @@ static int gemm_threads(int n_threads, double flops)
  * columns each, W <= NC. One thread computes a whole item, K included, so
  * there is no barrier between items and a descheduled thread holds up at most
  * the item it is on. One thread: one row of tiles, NC wide. More: tiles are
- * halved, the longer side first, until there are GEMM_ITEMS_PER_THREAD per
- * thread or they reach the minimum size. Results never depend on this grid. */
+ * halved until there are GEMM_ITEMS_PER_THREAD per thread or they reach the
+ * minimum size. Which side: every item packs its own B panel (k x W) and, off
+ * the small-problem path, its own A block (H x k), so splitting rows repeats
+ * B's packing and splitting columns repeats A's: halve the longer side; on the
+ * small-problem path A is read in place, so columns split for free, down to
+ * one micro-panel. Results never depend on this grid. */
 #define GEMM_ITEMS_PER_THREAD 4
-static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int nt, int64_t *H,
-                      int64_t *W)
+static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int nt, int sup,
+                      int64_t *H, int64_t *W)
 {
     int64_t h = m, w = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
-    const int64_t h_min = 4 * bl->mr, w_min = 4 * bl->nr;
+    const int64_t h_min = 4 * bl->mr, w_min = (sup ? 1 : 4) * bl->nr;
     if (nt > 1) {
         for (;;) {
             int64_t items = ((m + h - 1) / h) * ((n + w - 1) / w);
             int can_h = h / 2 >= h_min, can_w = w / 2 >= w_min;
             if (items >= (int64_t)GEMM_ITEMS_PER_THREAD * nt || (!can_h && !can_w)) break;
-            if (can_h && (h >= w || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
+            if (can_h && ((h >= w && !sup) || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
             else w = ROUND_UP((w + 1) / 2, bl->nr);
         }
     }

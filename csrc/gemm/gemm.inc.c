@@ -100,7 +100,7 @@ static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, int sup, int
                          real *b_pack, real *a_pack)
 {
     const int MR = bl->mr, NR = bl->nr;
-    const int64_t MC = bl->mc, n_jr = (nw + NR - 1) / NR;
+    const int64_t MC = mc_block(bl, mh), n_jr = (nw + NR - 1) / NR;
     int64_t pc, ic, jr, ir;
     /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W) */
     for (pc = 0; pc < k; pc += kc_blk) {
@@ -181,7 +181,7 @@ void R(pynn_gemm_team)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
     ws0 = (char *)align_ws(ws);
     /* threads worth using on this product (the rest of the team waits at the end) */
     nt = gemm_threads(PYNN_OMP_NUM_THREADS(), 2.0 * (double)m * (double)n * (double)k);
-    item_grid(bl, m, n, nt, &H, &W);             /* the grid never changes any result */
+    item_grid(bl, m, n, nt, sup, &H, &W);             /* the grid never changes any result */
     n_rb = (m + H - 1) / H;
     n_cb = (n + W - 1) / W;
     items = n_rb * n_cb;
