@@ -37,7 +37,7 @@ static inline int64_t pynn_chunk(int64_t n_items, double work_per_item)
 
 /* Threads worth waking for `flops` of work (>= 1 and <= n_threads). A parallel
  * region costs a few microseconds; below ~MIN_FLOPS_PER_THREAD it is not worth it. */
-#define PYNN_MIN_FLOPS_PER_THREAD 1000000.0
+#define PYNN_MIN_FLOPS_PER_THREAD 250000.0
 static inline int pynn_threads_for(int n_threads, double flops)
 {
     double by_work = flops / PYNN_MIN_FLOPS_PER_THREAD;
