@@ -617,6 +617,8 @@ def main(argv=None):
     args.warm = args.warm if args.warm is not None else (0.1 if q else 0.5)
     args.timeout = args.timeout or (300 if q else 1800)
     cores = allowed_cores()
+    if args.speedup:                      # measure exactly t threads, not the adaptive choice
+        os.environ["PYNN_ADAPTIVE_THREADS"] = "0"
     if args.threads:
         threads_list = parse_list(args.threads, int)
     elif args.speedup:
