@@ -36,8 +36,10 @@ static inline int64_t pynn_chunk(int64_t n_items, double work_per_item)
 }
 
 /* Threads worth waking for `flops` of work (>= 1 and <= n_threads). A parallel
- * region costs a few microseconds; below ~MIN_FLOPS_PER_THREAD it is not worth it. */
-#define PYNN_MIN_FLOPS_PER_THREAD 250000.0
+ * region and its barriers cost microseconds; below ~MIN_FLOPS_PER_THREAD per
+ * thread it is not worth it (bench/compare.py: the tiny network's 1.2 Mflop step
+ * ran at 648k samples/s on one thread and 413k on two). */
+#define PYNN_MIN_FLOPS_PER_THREAD 1000000.0
 static inline int pynn_threads_for(int n_threads, double flops)
 {
     double by_work = flops / PYNN_MIN_FLOPS_PER_THREAD;

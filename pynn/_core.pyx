@@ -46,6 +46,20 @@ cdef int _check(int status, str context) except -1:
     raise _EXC.get(status, RuntimeError)(f"{context}: {msg}")
 
 
+cdef inline const void *_data2(const real[:, ::1] a) noexcept:
+    """The first element of an optional matrix (NULL for None)."""
+    return NULL if a is None else <const void *>&a[0, 0]
+
+
+cdef inline const int64_t *_labels(const int64_t[::1] labels) noexcept:
+    return NULL if labels is None else &labels[0]
+
+
+cdef inline void *_state(real[::1] state) noexcept:
+    """Optimizer state, NULL when there is none (plain SGD)."""
+    return NULL if state is None or state.shape[0] == 0 else <void *>&state[0]
+
+
 cdef inline int _dt(real zero) noexcept nogil:
     """The pynn_dtype of a fused specialization: _dt(<real>0)."""
     return c.PYNN_F32 if real is float else c.PYNN_F64
@@ -127,7 +141,7 @@ def mse(const real[:, ::1] Y, const real[:, ::1] T, real[:, ::1] dY, int n_threa
     """Returns mean((Y - T)^2); fills dY = 2 (Y - T) / Y.size unless dY is None."""
     cdef double loss = 0
     cdef int st
-    cdef void *dptr = NULL if dY is None else <void *>&dY[0, 0]
+    cdef void *dptr = <void *>_data2(dY)
     with nogil:
         st = c.pynn_mse(_dt(<real>0), Y.shape[0], Y.shape[1],
                         &Y[0, 0], &T[0, 0], &loss, dptr, n_threads)
@@ -139,9 +153,9 @@ def softmax_cross_entropy(const real[:, ::1] Z, const real[:, ::1] T,  # IN (T o
                           const int64_t[::1] labels, real[:, ::1] dZ, int n_threads):
     cdef double loss = 0
     cdef int st
-    cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
-    cdef const int64_t *lptr = NULL if labels is None else &labels[0]
-    cdef void *dptr = NULL if dZ is None else <void *>&dZ[0, 0]
+    cdef const void *tptr = _data2(T)
+    cdef const int64_t *lptr = _labels(labels)
+    cdef void *dptr = <void *>_data2(dZ)
     with nogil:
         st = c.pynn_softmax_cross_entropy(_dt(<real>0), Z.shape[0],
                                           Z.shape[1], &Z[0, 0], tptr, lptr, &loss, dptr, n_threads)
@@ -241,8 +255,8 @@ cdef class Net:
              int n_threads):
         cdef double loss = 0
         cdef int st
-        cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
-        cdef const int64_t *lptr = NULL if labels is None else &labels[0]
+        cdef const void *tptr = _data2(T)
+        cdef const int64_t *lptr = _labels(labels)
         with self.lock:
             with nogil:
                 st = c.pynn_net_loss(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &loss, n_threads)
@@ -253,8 +267,8 @@ cdef class Net:
                   real[::1] grad, int n_threads):
         cdef double loss = 0
         cdef int st
-        cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
-        cdef const int64_t *lptr = NULL if labels is None else &labels[0]
+        cdef const void *tptr = _data2(T)
+        cdef const int64_t *lptr = _labels(labels)
         with self.lock:
             with nogil:
                 st = c.pynn_net_gradients(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &loss,
@@ -273,9 +287,9 @@ cdef class Net:
         cdef c.pynn_optim opt = _optim(opt_args, counter.step + 1)
         cdef double loss = 0
         cdef int st
-        cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
-        cdef const int64_t *lptr = NULL if labels is None else &labels[0]
-        cdef void *sptr = NULL if state is None or state.shape[0] == 0 else <void *>&state[0]
+        cdef const void *tptr = _data2(T)
+        cdef const int64_t *lptr = _labels(labels)
+        cdef void *sptr = _state(state)
         with self.lock:
             with nogil:
                 st = c.pynn_net_train_step(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &opt, sptr,
@@ -300,9 +314,9 @@ cdef class Net:
         cdef c.pynn_optim opt = _optim(opt_args, counter.step + 1)
         cdef int64_t n_done = 0
         cdef int st
-        cdef const void *tptr = NULL if T is None else <const void *>&T[0, 0]
-        cdef const int64_t *lptr = NULL if labels is None else &labels[0]
-        cdef void *sptr = NULL if state is None or state.shape[0] == 0 else <void *>&state[0]
+        cdef const void *tptr = _data2(T)
+        cdef const int64_t *lptr = _labels(labels)
+        cdef void *sptr = _state(state)
         with self.lock:
             with nogil:
                 st = c.pynn_net_train_batches(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &idx[0],
