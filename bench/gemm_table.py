@@ -12,6 +12,9 @@ ratio to NumPy's BLAS, at 1 thread and at all threads.
   call until it lasts >= 20 ms; the table shows medians over --reps samples.
   Threads are pinned the same way: pynn via n_threads, OpenBLAS via
   threadpoolctl.threadpool_limits.
+- At more than one thread NumPy is timed in a child process, not interleaved:
+  OpenBLAS's idle threads keep spinning after each call, and would take the
+  core pynn's OpenMP team needs right after (and the other way round).
 - OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, change which kernel OpenBLAS
   uses; they are read when OpenBLAS loads, so NumPy is also timed in a child
   process with both unset ("numpy*" column) and pynn is compared against the
@@ -138,15 +141,20 @@ def main():
     from pynn import _core
 
     peaks = measure_peak()
+
+    def numpy_child(env, threads):
+        cmd = [sys.executable, "-P", os.path.abspath(__file__), "--numpy-only", "--reps",
+               str(args.reps), "--threads", ",".join(map(str, threads))] + \
+              (["--quick"] if args.quick else [])
+        return json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                         check=True).stdout)
+
     clean = None
     set_vars = {v: os.environ[v] for v in OB_VARS if v in os.environ}
     if set_vars:
-        env = {k: v for k, v in os.environ.items() if k not in OB_VARS}
-        cmd = [sys.executable, "-P", os.path.abspath(__file__), "--numpy-only", "--reps",
-               str(args.reps), "--threads", ",".join(map(str, args.threads))] + \
-              (["--quick"] if args.quick else [])
-        clean = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True,
-                                          check=True).stdout)
+        clean = numpy_child({k: v for k, v in os.environ.items() if k not in OB_VARS}, args.threads)
+    multi = [t for t in args.threads if t > 1]
+    apart = numpy_child(dict(os.environ), multi) if multi else None
 
     print(f"pynn {pynn.__version__}, kernel {_core.kernel_name()} (available: "
           f"{','.join(_core.kernel_list())}); numpy {np.__version__}")
@@ -156,7 +164,8 @@ def main():
         print(f"OpenBLAS kernel with both unset (numpy* column): {clean['kernel']}")
     print("FMA peak (bench/peak): " + ", ".join(
         f"{k} {nt} thr {v:.1f} GFLOP/s" for (k, nt), v in sorted(peaks.items())))
-    print(f"medians of {args.reps} interleaved samples (each >= 20 ms)\n")
+    print(f"medians of {args.reps} samples (each >= 20 ms), interleaved with NumPy at 1 thread; "
+          f"NumPy at more threads in its own process\n")
 
     ours = {}
     for nt in args.threads:
@@ -171,11 +180,15 @@ def main():
             fp = lambda: _core.gemm(bool(ta), bool(tb), A, B, C, 1.0, 0.0, nt)  # noqa: E731
             fn = numpy_fn(ta, tb, A, B, C)
             with threadpool_limits(nt):
-                rp, rn = calls_for(fp), calls_for(fn)
+                rp = calls_for(fp)
+                rn = calls_for(fn) if nt == 1 else 0
                 tp, tn = [], []
                 for _ in range(args.reps):
                     tp.append(sample(fp, rp))
-                    tn.append(sample(fn, rn))
+                    if nt == 1:
+                        tn.append(sample(fn, rn))
+            if nt > 1:
+                tn = [apart["times"][f"{nt}|{label}|{dt}"]]
             flop = 2.0 * m * n * k
             gp, gn = flop / np.median(tp) / 1e9, flop / np.median(tn) / 1e9
             best_np = gn
