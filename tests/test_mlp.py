@@ -63,7 +63,7 @@ def test_forward_loss_gradients_match_reference(seed, dtype):
 
 def reference_update(opt, Ws, bs, dWs, dbs, state, t):
     """Applies the reference optimizer to every layer; weight decay on weights only."""
-    new_W, new_b, new_state = [], [], []
+    new_W, new_b = [], []
     for l, (W, b, dW, db) in enumerate(zip(Ws, bs, dWs, dbs)):
         for p, g, wd, out, k in ((W, dW, opt.weight_decay, new_W, 2 * l), (b, db, 0.0, new_b, 2 * l + 1)):
             if isinstance(opt, pynn.SGD):

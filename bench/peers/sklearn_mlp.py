@@ -15,8 +15,6 @@ learning rate is then set back to lr for everything that is timed.
 Threads: NumPy/SciPy BLAS via OPENBLAS_NUM_THREADS and threadpoolctl."""
 import warnings
 
-import numpy as np
-
 NAME = "sklearn"
 MODULES = ("sklearn",)
 BLAS_SENSITIVE = True
