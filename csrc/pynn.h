@@ -103,7 +103,8 @@ const char *pynn_kernel_list(void);      /* kernels this CPU can run, comma-sepa
 
 /* C = epilogue(alpha * op(A) op(B) + beta * C), C is m x n, op(A) m x k, op(B) k x n.
  * beta == 0 overwrites C (NaN in C does not propagate). k == 0 gives beta * C.
- * `epi` may be NULL. Allocates its packing buffers; pynn_gemm_ws below does not.
+ * `epi` may be NULL. Allocates the packing buffers this shape needs (the network
+ * code calls the internal gemm/gemm.h entry points with its own workspace).
  * @return PYNN_OK, PYNN_ERR_ARG, PYNN_ERR_SHAPE, PYNN_ERR_NOMEM */
 int pynn_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
               double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
