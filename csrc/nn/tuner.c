@@ -43,6 +43,11 @@ void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
     double c, best_cost = 0;
     int i;
     if (nt < 1 || nt > PYNN_TUNER_MAX_THREADS || !(flops > 0) || !(seconds > 0)) return;
+    t->last = nt;
+    if (!t->warm[nt]) {                                         /* warm-up call: not typical */
+        t->warm[nt] = 1;
+        return;
+    }
     for (i = 1; i <= PYNN_TUNER_MAX_THREADS; i++)               /* was this call a probe? */
         if (t->cost[i] > 0 && (best_cost == 0 || t->cost[i] < best_cost)) best_cost = t->cost[i];
     c = seconds / flops;
@@ -53,8 +58,10 @@ void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
         t->calls_since_probe++;
         t->seconds_since_probe += seconds;
     }
-    t->cost[nt] = t->cost[nt] == 0 ? c : 0.75 * t->cost[nt] + 0.25 * c;   /* moving average */
-    t->last = nt;
+    /* moving average, quick to follow a faster sample (noise here only ever slows a
+     * call down) and slower to follow a slower one */
+    if (t->cost[nt] == 0) t->cost[nt] = c;
+    else t->cost[nt] += (c < t->cost[nt] ? 0.5 : 0.125) * (c - t->cost[nt]);
 }
 
 double pynn_now(void)

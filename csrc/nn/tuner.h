@@ -23,7 +23,9 @@ typedef struct {
     int probe_up;                      /* direction of the next probe */
     int64_t calls_since_probe;
     double seconds_since_probe;
-    double cost[PYNN_TUNER_MAX_THREADS + 1];   /* EWMA seconds per flop; 0 = never tried */
+    double cost[PYNN_TUNER_MAX_THREADS + 1];   /* moving average of seconds per flop; 0 = untried */
+    unsigned char warm[PYNN_TUNER_MAX_THREADS + 1];  /* the first call on a count (thread start-up,
+                                                        page faults) is not recorded */
 } pynn_tuner;
 
 void pynn_tuner_init(pynn_tuner *t);
