@@ -25,6 +25,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_generic = {
     {4, 4, 64, 256, 1024, 4, 0},
     pynn_gemm_ukr_generic_s,
     pynn_gemm_ukr_generic_d,
+    NULL,
+    NULL,
 };
 
 #if defined(PYNN_HAVE_AVX2)
@@ -34,6 +36,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     {6, 8, 72, 256, 1024, 256, 0},
     pynn_sgemm_ukr_avx2_6x16,
     pynn_dgemm_ukr_avx2_6x8,
+    pynn_pack_rows_avx2_s,
+    pynn_pack_rows_avx2_d,
 };
 #endif
 

@@ -25,6 +25,12 @@ typedef void (*pynn_ukr_d)(int64_t k, const double *a, int64_t rs_a, int64_t cs_
                            const double *b, double *c, int64_t ldc, double alpha, double beta,
                            int mr, int nr);
 
+/* Transposing pack of one full micro-panel: dst[p * rows + i] = src[i * ld + p]
+ * for i < rows, p < kc; rows is MR (A row-major) or NR (B transposed). A kernel
+ * set without one (NULL) gets the driver's portable loop. */
+typedef void (*pynn_pack_rows_s)(int64_t kc, const float *src, int64_t ld, int rows, float *dst);
+typedef void (*pynn_pack_rows_d)(int64_t kc, const double *src, int64_t ld, int rows, double *dst);
+
 /* Register and cache blocking of one dtype. NC is a multiple of NR, MC of MR. */
 typedef struct {
     int mr, nr;   /* micro-tile */
@@ -40,6 +46,8 @@ typedef struct {
     pynn_gemm_blocks bs, bd;   /* float, double */
     pynn_ukr_s ukr_s;
     pynn_ukr_d ukr_d;
+    pynn_pack_rows_s pack_rows_s;   /* may be NULL */
+    pynn_pack_rows_d pack_rows_d;
 } pynn_gemm_kernel;
 
 /* The kernel sets compiled into this build (NULL where the build has none). */
@@ -61,6 +69,8 @@ void pynn_sgemm_ukr_avx2_6x16(int64_t k, const float *a, int64_t rs_a, int64_t c
 void pynn_dgemm_ukr_avx2_6x8(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                              const double *b, double *c, int64_t ldc, double alpha, double beta,
                              int mr, int nr);
+void pynn_pack_rows_avx2_s(int64_t kc, const float *src, int64_t ld, int rows, float *dst);
+void pynn_pack_rows_avx2_d(int64_t kc, const double *src, int64_t ld, int rows, double *dst);
 
 /* The kernel set this process uses: chosen once (thread-safe) from the CPU's
  * features and PYNN_KERNEL; see cpu.c. Never NULL. */
