@@ -229,6 +229,42 @@ def test_epilogue_applied_once_after_full_k(dtype, act):
             np.testing.assert_allclose(C, want, rtol=0, atol=tol * 2)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("act", list(ACT_CODES))
+def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
+    """The epilogue in the kernel's registers rounds exactly like applying it to
+    the stored product afterwards (act.h's order of operations), on full and
+    edge tiles, with beta != 0 and NaN passed through."""
+    rng = np.random.default_rng(9)
+    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
+    slope = dtype(0.1)
+    for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1)]:
+        for ta, tb in TRANS:
+            A, B = operands(rng, ta, tb, m, n, k, dtype)
+            C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
+            C0[0, 0] = np.nan
+            plain = C0.copy()
+            c_gemm(ta, tb, m, n, k, 1.0, A, B, 0.5, plain)
+            D = act_np(act, rng.uniform(-2, 2, (m, n))).astype(dtype)
+            D[-1, 0] = np.nan
+            if act in ("identity", "relu", "leaky_relu"):       # forward, in registers
+                bias = rng.uniform(-1, 1, n).astype(dtype)
+                z = plain + bias
+                want = {"identity": z, "relu": np.where(z < 0, dtype(0), z),
+                        "leaky_relu": np.where(z < 0, slope * z, z)}[act]
+                C = C0.copy()
+                epi = Epilogue(1, ACT_CODES[act], 0.1, bias.ctypes.data, None, 0)
+                c_gemm(ta, tb, m, n, k, 1.0, A, B, 0.5, C, epi)
+                np.testing.assert_array_equal(C, want)
+            want = {"identity": plain, "sigmoid": plain * (D * (dtype(1) - D)),
+                    "tanh": plain * (dtype(1) - D * D), "relu": np.where(D > 0, plain, dtype(0)),
+                    "leaky_relu": np.where(D > 0, plain, slope * plain)}[act]
+            C = C0.copy()
+            epi = Epilogue(2, ACT_CODES[act], 0.1, None, D.ctypes.data, n)
+            c_gemm(ta, tb, m, n, k, 1.0, A, B, 0.5, C, epi)
+            np.testing.assert_array_equal(C, want)
+
+
 # shapes that take both paths, several ic/jr items and several KC panels
 THREAD_SHAPES = [(1000, 700, 600), (128, 10, 784), (784, 256, 128), (256, 1024, 1024),
                  (517, 33, 300), (300, 17, 1000), (97, 4100, 31), (150, 150, 150)]

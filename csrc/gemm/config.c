@@ -34,8 +34,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     "avx2",
     {6, 16, 120, 256, 2048, 256, 32},
     {6, 8, 72, 256, 1024, 256, 0},
-    pynn_sgemm_ukr_avx2_6x16,
-    pynn_dgemm_ukr_avx2_6x8,
+    pynn_gemm_ukr_avx2_s,
+    pynn_gemm_ukr_avx2_d,
     pynn_pack_rows_avx2_s,
     pynn_pack_rows_avx2_d,
 };

@@ -154,6 +154,11 @@ static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_
 {
     const int MR = bl->mr, NR = bl->nr;
     const int64_t MC = mc_block(bl, mh), n_jr = (nw + NR - 1) / NR;
+    const int in_ukr = pynn_ukr_takes_epi(epi);
+    const real *bias = in_ukr && epi->kind == PYNN_EPI_BIAS_ACT ? (const real *)epi->bias : NULL;
+    const real *deriv = in_ukr && epi->kind == PYNN_EPI_MUL_DACT ? (const real *)epi->deriv_of : NULL;
+    pynn_epilogue tile_epi;
+    if (in_ukr) tile_epi = *epi;
     int64_t pc, ic, jr, ir;
     /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W) */
     for (pc = 0; pc < k; pc += kc_blk) {
@@ -183,13 +188,21 @@ static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_
                 for (ir = 0; ir < mc; ir += MR) {
                     const int mr = (int)PYNN_MIN((int64_t)MR, mc - ir);
                     real *c = C + (ic + ir) * ldc + j;
+                    const pynn_epilogue *te = NULL;     /* the epilogue the kernel applies */
+                    if (last && in_ukr) {
+                        tile_epi.bias = bias ? bias + j : NULL;
+                        tile_epi.deriv_of = deriv ? deriv + (ic + ir) * epi->ld_deriv + j : NULL;
+                        te = &tile_epi;
+                    }
                     if (!sup)
-                        ukr(kc, a_pack + ir * kc, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr);
+                        ukr(kc, a_pack + ir * kc, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr, te);
                     else if (ir < mc_full)
-                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha, beta_use, mr, nr);
+                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha, beta_use, mr, nr,
+                            te);
                     else
-                        ukr(kc, a_pack, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr);
-                    if (last) R(epilogue_tile)(epi, C, ldc, ic + ir, j, mr, nr);  /* while hot */
+                        ukr(kc, a_pack, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr, te);
+                    if (last && !in_ukr)                /* over the stored tile, while hot */
+                        R(epilogue_tile)(epi, C, ldc, ic + ir, j, mr, nr);
                 }
             }
         }

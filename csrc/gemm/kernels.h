@@ -10,6 +10,9 @@
  *     Rows i < MR must be readable (the driver packs ragged row edges).
  *   - b(p, j) = b[p * NR + j]: a packed NR-column micro-panel, zero-padded.
  *   - C is row-major with row stride ldc; only mr x nr (<= MR x NR) is touched.
+ *   - epi (NULL: none) is applied to the tile before it is stored, with its
+ *     bias / deriv_of already pointing at the tile's column 0 / element (0, 0);
+ *     only kinds for which pynn_ukr_takes_epi() holds are passed.
  *   - the k sum runs in increasing p, one accumulator per element, so a result
  *     never depends on how the driver splits the work between threads.
  */
@@ -20,10 +23,20 @@
 
 typedef void (*pynn_ukr_s)(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
                            const float *b, float *c, int64_t ldc, float alpha, float beta,
-                           int mr, int nr);
+                           int mr, int nr, const pynn_epilogue *epi);
 typedef void (*pynn_ukr_d)(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                            const double *b, double *c, int64_t ldc, double alpha, double beta,
-                           int mr, int nr);
+                           int mr, int nr, const pynn_epilogue *epi);
+
+/* Epilogues the micro-kernels apply in registers: every elementwise derivative,
+ * and bias + activation for the activations that need no exp (sigmoid and tanh
+ * run over the stored tile instead, act.h). */
+static inline int pynn_ukr_takes_epi(const pynn_epilogue *e)
+{
+    if (!e || e->kind == PYNN_EPI_NONE) return 0;
+    if (e->kind == PYNN_EPI_MUL_DACT) return e->act != PYNN_ACT_SOFTMAX;
+    return e->act == PYNN_ACT_IDENTITY || e->act == PYNN_ACT_RELU || e->act == PYNN_ACT_LEAKY_RELU;
+}
 
 /* Transposing pack of one full micro-panel: dst[p * rows + i] = src[i * ld + p]
  * for i < rows, p < kc; rows is MR (A row-major) or NR (B transposed). A kernel
@@ -59,16 +72,16 @@ extern const pynn_gemm_kernel pynn_gemm_kernel_avx2;
 /* Micro-kernels (defined in the ISA files). */
 void pynn_gemm_ukr_generic_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
                               const float *b, float *c, int64_t ldc, float alpha, float beta,
-                              int mr, int nr);   /* 4 x 8 */
+                              int mr, int nr, const pynn_epilogue *epi);   /* 4 x 8 */
 void pynn_gemm_ukr_generic_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                               const double *b, double *c, int64_t ldc, double alpha, double beta,
-                              int mr, int nr);   /* 4 x 4 */
-void pynn_sgemm_ukr_avx2_6x16(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
-                              const float *b, float *c, int64_t ldc, float alpha, float beta,
-                              int mr, int nr);
-void pynn_dgemm_ukr_avx2_6x8(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
-                             const double *b, double *c, int64_t ldc, double alpha, double beta,
-                             int mr, int nr);
+                              int mr, int nr, const pynn_epilogue *epi);   /* 4 x 4 */
+void pynn_gemm_ukr_avx2_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b,
+                          float *c, int64_t ldc, float alpha, float beta, int mr, int nr,
+                          const pynn_epilogue *epi);                       /* 6 x 16 */
+void pynn_gemm_ukr_avx2_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a, const double *b,
+                          double *c, int64_t ldc, double alpha, double beta, int mr, int nr,
+                          const pynn_epilogue *epi);                       /* 6 x 8 */
 void pynn_pack_rows_avx2_s(int64_t kc, const float *src, int64_t ld, int rows, float *dst);
 void pynn_pack_rows_avx2_d(int64_t kc, const double *src, int64_t ld, int rows, double *dst);
 

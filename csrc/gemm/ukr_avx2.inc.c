@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT
+ * gemm/ukr_avx2.inc.c: templated body of the AVX2+FMA micro-kernel, 6 rows x
+ * 2 vectors (float 6x16, double 6x8): 12 ymm accumulators, 2 for the B row, 1
+ * for the broadcast of A. The tile's epilogue runs on the accumulators before
+ * the store; edge tiles go through zero-padded copies so that every tile takes
+ * the same vector code. The contract is in kernels.h. */
+
+#if PYNN_IS_F64
+#define V __m256d
+#define VL 4
+#define V_ZERO _mm256_setzero_pd
+#define V_SET1 _mm256_set1_pd
+#define V_LOAD _mm256_loadu_pd
+#define V_LOADA _mm256_load_pd
+#define V_STORE _mm256_storeu_pd
+#define V_BCAST _mm256_broadcast_sd
+#define V_FMA _mm256_fmadd_pd
+#define V_MUL _mm256_mul_pd
+#define V_ADD _mm256_add_pd
+#define V_SUB _mm256_sub_pd
+#define V_MAX _mm256_max_pd
+#define V_AND _mm256_and_pd
+#define V_BLEND _mm256_blendv_pd
+#define V_CMP _mm256_cmp_pd
+#else
+#define V __m256
+#define VL 8
+#define V_ZERO _mm256_setzero_ps
+#define V_SET1 _mm256_set1_ps
+#define V_LOAD _mm256_loadu_ps
+#define V_LOADA _mm256_load_ps
+#define V_STORE _mm256_storeu_ps
+#define V_BCAST _mm256_broadcast_ss
+#define V_FMA _mm256_fmadd_ps
+#define V_MUL _mm256_mul_ps
+#define V_ADD _mm256_add_ps
+#define V_SUB _mm256_sub_ps
+#define V_MAX _mm256_max_ps
+#define V_AND _mm256_and_ps
+#define V_BLEND _mm256_blendv_ps
+#define V_CMP _mm256_cmp_ps
+#endif
+#define MR 6
+#define NR (2 * VL)
+
+/* The epilogue on one vector x of the tile (bias: its bias values; a: the
+ * activation output the derivative is taken from). Same operations, in the
+ * same order, as act.h, so NaN propagates the same way. */
+ALWAYS_INLINE V R(epi_vec)(int kind, int act, V slope, V x, const real *bias, const real *a)
+{
+    const V zero = V_ZERO(), one = V_SET1((real)1);
+    if (kind == PYNN_EPI_BIAS_ACT) {
+        if (bias) x = V_ADD(x, V_LOAD(bias));                             /* z = c + b */
+        if (act == PYNN_ACT_RELU)
+            x = V_MAX(zero, x);                                           /* max(z, 0); NaN kept */
+        else if (act == PYNN_ACT_LEAKY_RELU)
+            x = V_BLEND(x, V_MUL(slope, x), V_CMP(x, zero, _CMP_LT_OQ)); /* z < 0: slope z */
+        return x;
+    }
+    {
+        const V av = V_LOAD(a);
+        switch (act) {
+        case PYNN_ACT_RELU:
+            return V_AND(V_CMP(av, zero, _CMP_GT_OQ), x);                 /* f' = [a > 0] */
+        case PYNN_ACT_LEAKY_RELU:
+            return V_BLEND(V_MUL(slope, x), x, V_CMP(av, zero, _CMP_GT_OQ)); /* f' = 1 or slope */
+        case PYNN_ACT_SIGMOID:
+            return V_MUL(x, V_MUL(av, V_SUB(one, av)));                   /* f' = a (1 - a) */
+        case PYNN_ACT_TANH:
+            return V_MUL(x, V_SUB(one, V_MUL(av, av)));                   /* f' = 1 - a^2 */
+        default:
+            return x;                                                     /* identity */
+        }
+    }
+}
+
+/* C = epilogue(alpha acc + beta C) for a full MR x NR tile at c (row stride
+ * ldc); bias / deriv (row stride ld_deriv) already point at the tile. */
+ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, real beta,
+                             const pynn_epilogue *e, const real *bias, const real *deriv,
+                             int64_t ld_deriv)
+{
+    const V va = V_SET1(alpha), vb = V_SET1(beta);
+    const V slope = V_SET1(e ? (real)e->slope : (real)0);
+    int i, h;
+    for (i = 0; i < MR; i++) {
+        real *ci = c + i * ldc;
+        for (h = 0; h < 2; h++) {
+            V x = beta == 0 ? V_MUL(va, acc[i][h])
+                            : V_FMA(va, acc[i][h], V_MUL(vb, V_LOAD(ci + h * VL)));
+            if (e)
+                x = R(epi_vec)(e->kind, e->act, slope, x, bias ? bias + h * VL : NULL,
+                               deriv + i * ld_deriv + h * VL);
+            V_STORE(ci + h * VL, x);
+        }
+    }
+}
+
+/* dst (dst_rows x NR, row-major) = the rows x cols block at src (row stride
+ * ld), zero-padded. */
+ALWAYS_INLINE void R(copy_padded)(real *dst, int dst_rows, const real *src, int64_t ld, int rows,
+                                  int cols)
+{
+    int i, j;
+    for (i = 0; i < dst_rows; i++)
+        for (j = 0; j < NR; j++) dst[i * NR + j] = i < rows && j < cols ? src[i * ld + j] : (real)0;
+}
+
+/* The k loop; rs_a/cs_a are constants when inlined from the packed call. */
+#define ROW(i)                                                          \
+    {                                                                   \
+        V ai = V_BCAST(a + (i) * rs_a);                                 \
+        c##i##0 = V_FMA(ai, b0, c##i##0);                               \
+        c##i##1 = V_FMA(ai, b1, c##i##1);                               \
+    }
+
+ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
+                           real *c, int64_t ldc, real alpha, real beta, int mr, int nr,
+                           const pynn_epilogue *e)
+{
+    V c00 = V_ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    V c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const real *bias = e && e->kind == PYNN_EPI_BIAS_ACT ? (const real *)e->bias : NULL;
+    const real *deriv = e && e->kind == PYNN_EPI_MUL_DACT ? (const real *)e->deriv_of : NULL;
+    const int64_t ld_deriv = deriv ? e->ld_deriv : 0;
+    int64_t p;
+    int i;
+    for (i = 0; i < mr; i++) {                  /* C rows come in while A, B stream */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (p = 0; p < k; p++) {                   /* acc += a(:, p) b(p, :) */
+        V b0 = V_LOADA(b), b1 = V_LOADA(b + VL);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+        a += cs_a;
+        b += NR;
+    }
+    {
+        V acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+        if (mr == MR && nr == NR) {
+            R(finish)(acc, c, ldc, alpha, beta, e, bias, deriv, ld_deriv);
+        } else {                                /* edge tile: through padded copies */
+            real ct[MR][NR] __attribute__((aligned(32))), dt[MR][NR], bt[NR];
+            if (beta != 0) R(copy_padded)(ct[0], MR, c, ldc, mr, nr);
+            if (deriv) R(copy_padded)(dt[0], MR, deriv, ld_deriv, mr, nr);
+            if (bias) R(copy_padded)(bt, 1, bias, 0, 1, nr);
+            R(finish)(acc, ct[0], NR, alpha, beta, e, bias ? bt : NULL, dt[0], NR);
+            for (i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++) c[i * ldc + j] = ct[i][j];
+        }
+    }
+}
+
+void R(pynn_gemm_ukr_avx2)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
+                           real *c, int64_t ldc, real alpha, real beta, int mr, int nr,
+                           const pynn_epilogue *epi)
+{
+    if (rs_a == 1 && cs_a == MR)
+        R(tile)(k, a, 1, MR, b, c, ldc, alpha, beta, mr, nr, epi);          /* packed A */
+    else if (cs_a == 1)
+        R(tile)(k, a, rs_a, 1, b, c, ldc, alpha, beta, mr, nr, epi);        /* A in place, row-major */
+    else
+        R(tile)(k, a, rs_a, cs_a, b, c, ldc, alpha, beta, mr, nr, epi);     /* A in place, transposed */
+}
+
+#undef ROW
+#undef MR
+#undef NR
+#undef V
+#undef VL
+#undef V_ZERO
+#undef V_SET1
+#undef V_LOAD
+#undef V_LOADA
+#undef V_STORE
+#undef V_BCAST
+#undef V_FMA
+#undef V_MUL
+#undef V_ADD
+#undef V_SUB
+#undef V_MAX
+#undef V_AND
+#undef V_BLEND
+#undef V_CMP
