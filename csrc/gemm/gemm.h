@@ -32,4 +32,27 @@ void pynn_gemm_team_d(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                       const double *A, int64_t lda, const double *B, int64_t ldb, double beta,
                       double *C, int64_t ldc, const pynn_epilogue *epi, void *ws);
 
+/* One product for pynn_gemm_team_many (alpha, beta converted to the dtype). */
+typedef struct {
+    int trans_a, trans_b;
+    int64_t m, n, k;
+    double alpha, beta;
+    const void *A;
+    int64_t lda;
+    const void *B;
+    int64_t ldb;
+    void *C;
+    int64_t ldc;
+    const pynn_epilogue *epi;
+} pynn_gemm_op;
+
+#define PYNN_GEMM_MAX_OPS 4
+
+/* Independent products (no C overlaps another's operands) as ONE team
+ * function: the team shares out the tiles of all of them in one schedule, so
+ * it waits once, not after each. Each C is computed exactly as by
+ * pynn_gemm_team. n_ops <= PYNN_GEMM_MAX_OPS. */
+void pynn_gemm_team_many_s(const pynn_gemm_op *ops, int n_ops, void *ws);
+void pynn_gemm_team_many_d(const pynn_gemm_op *ops, int n_ops, void *ws);
+
 #endif /* PYNN_GEMM_H */

@@ -209,61 +209,112 @@ static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_
     }
 }
 
+/* One product as the team shares it out: operands, blocking and grid of items.
+ * Block sizes and the path depend on (m, n, k, kernel) only, never on the team. */
+typedef struct {
+    const pynn_gemm_blocks *bl;
+    R(ukr_fn) ukr;
+    R(pack_rows_fn) fast;
+    int64_t m, n, k, kc_blk, H, W, n_rb, items;
+    int sup, scale_only;
+    real alpha, beta;
+    const real *A, *B;
+    real *C;
+    int64_t rs_a, cs_a, rs_b, cs_b, ldc;
+    const pynn_epilogue *epi;
+    size_t b_bytes, a_bytes;       /* this product's packing buffers, per thread */
+    double flops;
+} R(gemm_plan);
+
+static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
+{
+    const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
+    const pynn_gemm_blocks *bl = PYNN_IS_F64 ? &kern->bd : &kern->bs;
+    int nt;
+    pl->bl = bl;
+#if PYNN_IS_F64
+    pl->ukr = kern->ukr_d;
+    pl->fast = kern->pack_rows_d;
+#else
+    pl->ukr = kern->ukr_s;
+    pl->fast = kern->pack_rows_s;
+#endif
+    pl->m = op->m, pl->n = op->n, pl->k = op->k;
+    pl->alpha = (real)op->alpha, pl->beta = (real)op->beta;
+    pl->A = (const real *)op->A, pl->B = (const real *)op->B, pl->C = (real *)op->C;
+    /* op(A)(i, p) = A[i * rs_a + p * cs_a], op(B)(p, j) = B[p * rs_b + j * cs_b] */
+    pl->rs_a = op->trans_a ? 1 : op->lda, pl->cs_a = op->trans_a ? op->lda : 1;
+    pl->rs_b = op->trans_b ? 1 : op->ldb, pl->cs_b = op->trans_b ? op->ldb : 1;
+    pl->ldc = op->ldc, pl->epi = op->epi;
+    pl->flops = 2.0 * (double)op->m * (double)op->n * (double)op->k;
+    pl->b_bytes = pl->a_bytes = 0;
+    pl->scale_only = op->k == 0 || pl->alpha == 0;   /* nothing to multiply: C = beta C */
+    if (op->m == 0 || op->n == 0 || pl->scale_only) {
+        pl->items = op->m == 0 || op->n == 0 ? 0 : 1;
+        return;
+    }
+    pl->kc_blk = kc_block(bl, op->k);
+    /* Small-problem path: few columns, so packing A would not be repaid by
+     * reuse across column micro-panels; the kernel reads A in place. The
+     * limits were measured per kernel and dtype (config.c). */
+    pl->sup = op->trans_a ? op->n <= bl->sup_nt : op->n <= bl->sup_n;
+    ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);
+    /* threads worth using on this product; the grid never changes any result */
+    nt = gemm_threads(team, pl->flops);
+    item_grid(bl, op->m, op->n, nt, pl->sup, &pl->H, &pl->W);
+    pl->n_rb = (op->m + pl->H - 1) / pl->H;
+    pl->items = pl->n_rb * ((op->n + pl->W - 1) / pl->W);
+}
+
+/* Item `it` of the product, with this thread's packing buffers at `mine`. */
+static void R(plan_item)(const R(gemm_plan) *pl, int64_t it, char *mine)
+{
+    int64_t i0, j0;
+    if (pl->scale_only) {
+        R(scale_c)(pl->m, pl->n, pl->beta, pl->C, pl->ldc, pl->epi);
+        return;
+    }
+    i0 = (it % pl->n_rb) * pl->H, j0 = (it / pl->n_rb) * pl->W;
+    R(gemm_item)(pl->bl, pl->ukr, pl->fast, pl->sup, i0, PYNN_MIN(pl->H, pl->m - i0), j0,
+                 PYNN_MIN(pl->W, pl->n - j0), pl->k, pl->kc_blk, pl->alpha, pl->A, pl->rs_a,
+                 pl->cs_a, pl->B, pl->rs_b, pl->cs_b, pl->beta, pl->C, pl->ldc, pl->epi,
+                 (real *)mine, (real *)(mine + pl->b_bytes));
+}
+
+void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
+{
+    R(gemm_plan) pl[PYNN_GEMM_MAX_OPS];
+    int64_t first[PYNN_GEMM_MAX_OPS + 1] = {0}, it;
+    const int team = PYNN_OMP_NUM_THREADS();
+    size_t stride = 0;                  /* per-thread buffers, the largest any product needs */
+    double flops = 0;
+    int o;
+    for (o = 0; o < n_ops; o++) {
+        R(plan_make)(&pl[o], &ops[o], team);
+        stride = PYNN_MAX(stride, pl[o].b_bytes + pl[o].a_bytes);
+        flops += pl[o].flops;
+        first[o + 1] = first[o] + pl[o].items;
+    }
+    {
+        char *mine = (char *)align_ws(ws) + (size_t)PYNN_OMP_THREAD_NUM() * stride;
+        /* 5th loop (jc) and the tiles' rows of every product, handed out
+         * dynamically; one chunk of everything when the work is too small to split */
+        const int64_t chunk = gemm_threads(team, flops) == 1 ? PYNN_MAX(first[n_ops], 1) : 1;
+        PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+        for (it = 0; it < first[n_ops]; it++) {
+            for (o = 0; it >= first[o + 1]; o++) {}
+            R(plan_item)(&pl[o], it - first[o], mine);
+        }
+    }
+    /* (implicit barrier: every C is complete for every thread of the team) */
+}
+
 void R(pynn_gemm_team)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,
                       const real *A, int64_t lda, const real *B, int64_t ldb, real beta,
                       real *C, int64_t ldc, const pynn_epilogue *epi, void *ws)
 {
-    const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
-    const pynn_gemm_blocks *bl = PYNN_IS_F64 ? &kern->bd : &kern->bs;
-#if PYNN_IS_F64
-    const R(ukr_fn) ukr = kern->ukr_d;
-    const R(pack_rows_fn) fast = kern->pack_rows_d;
-#else
-    const R(ukr_fn) ukr = kern->ukr_s;
-    const R(pack_rows_fn) fast = kern->pack_rows_s;
-#endif
-    /* op(A)(i, p) = A[i * rs_a + p * cs_a], op(B)(p, j) = B[p * rs_b + j * cs_b] */
-    const int64_t rs_a = trans_a ? 1 : lda, cs_a = trans_a ? lda : 1;
-    const int64_t rs_b = trans_b ? 1 : ldb, cs_b = trans_b ? ldb : 1;
-    int64_t kc_blk, H, W, n_rb, n_cb, items, it;
-    int sup, nt;
-    char *ws0, *mine;
-    real *b_pack, *a_pack;
-    size_t b_bytes, a_bytes;
-
-    if (m == 0 || n == 0) return;
-    if (k == 0 || alpha == 0) {                  /* nothing to multiply: C = beta C */
-        PYNN_PRAGMA(omp single)
-        R(scale_c)(m, n, beta, C, ldc, epi);
-        return;
-    }
-    /* Block sizes and the path depend on (m, n, k, kernel) only, never on the team. */
-    kc_blk = kc_block(bl, k);
-    /* Small-problem path: few columns, so packing A would not be repaid by
-     * reuse across column micro-panels; the kernel reads A in place. The
-     * limits were measured per kernel and dtype (config.c). */
-    sup = trans_a ? n <= bl->sup_nt : n <= bl->sup_n;
-
-    ws_layout(bl, sizeof(real), m, n, k, &b_bytes, &a_bytes);  /* fits in any larger ws */
-    ws0 = (char *)align_ws(ws);
-    /* threads worth using on this product (the rest of the team waits at the end) */
-    nt = gemm_threads(PYNN_OMP_NUM_THREADS(), 2.0 * (double)m * (double)n * (double)k);
-    item_grid(bl, m, n, nt, sup, &H, &W);             /* the grid never changes any result */
-    n_rb = (m + H - 1) / H;
-    n_cb = (n + W - 1) / W;
-    items = n_rb * n_cb;
-    mine = ws0 + (size_t)PYNN_OMP_THREAD_NUM() * (b_bytes + a_bytes);
-    b_pack = (real *)mine;
-    a_pack = (real *)(mine + b_bytes);
-    /* 5th loop (jc) and the tiles' rows, handed out dynamically; one chunk of
-     * every item when the product is too small to split */
-    PYNN_PRAGMA(omp for schedule(dynamic, nt == 1 ? items : 1))
-    for (it = 0; it < items; it++) {
-        const int64_t i0 = (it % n_rb) * H, j0 = (it / n_rb) * W;
-        R(gemm_item)(bl, ukr, fast, sup, i0, PYNN_MIN(H, m - i0), j0, PYNN_MIN(W, n - j0), k, kc_blk,
-                     alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, ldc, epi, b_pack, a_pack);
-    }
-    /* (implicit barrier: C is complete for every thread of the team) */
+    const pynn_gemm_op op = {trans_a, trans_b, m, n, k, alpha, beta, A, lda, B, ldb, C, ldc, epi};
+    R(pynn_gemm_team_many)(&op, 1, ws);
 }
 
 int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,

@@ -45,12 +45,13 @@ void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slope, const rea
     }
 }
 
-/* db_j = sum_i dZ_ij, each column summed by one thread in row order. */
-static void R(column_sums)(int64_t batch, int64_t n, const real *dZ, real *db)
+/* db_j = sum_i dZ_ij, each column summed by one thread in row order. No
+ * barrier at the end: the caller's next team function provides it. */
+static void R(column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db)
 {
     enum { WIDTH = 64 };
     int64_t n_blocks = (n + WIDTH - 1) / WIDTH, c, chunk = pynn_chunk(n_blocks, (double)batch * WIDTH);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (c = 0; c < n_blocks; c++) {
         int64_t j0 = c * WIDTH, w = PYNN_MIN((int64_t)WIDTH, n - j0), i, j;
         double acc[WIDTH] = {0};
@@ -66,13 +67,13 @@ void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real
                           const real *dZ, real *dW, real *db, real *dX, const real *A_prev,
                           int act_prev, real slope, void *gemm_ws)
 {
-    /* dW = X^T dZ: (n_in x batch)(batch x n_out) */
-    R(pynn_gemm_team)(1, 0, n_in, n_out, batch, 1, X, n_in, dZ, n_out, 0, dW, n_out, NULL, gemm_ws);
-    R(column_sums)(batch, n_out, dZ, db);                               /* db = 1^T dZ */
-    if (dX) {
-        pynn_epilogue epi = {PYNN_EPI_MUL_DACT, act_prev, (double)slope, NULL, A_prev, n_in};
+    const pynn_epilogue epi = {PYNN_EPI_MUL_DACT, act_prev, (double)slope, NULL, A_prev, n_in};
+    const pynn_gemm_op ops[2] = {
+        /* dW = X^T dZ: (n_in x batch)(batch x n_out) */
+        {1, 0, n_in, n_out, batch, 1, 0, X, n_in, dZ, n_out, dW, n_out, NULL},
         /* dX = dZ W^T, times f'(A_prev) in the epilogue: the previous layer's dZ */
-        R(pynn_gemm_team)(0, 1, batch, n_in, n_out, 1, dZ, n_out, W, n_out, 0, dX, n_in,
-                          A_prev ? &epi : NULL, gemm_ws);
-    }
+        {0, 1, batch, n_in, n_out, 1, 0, dZ, n_out, W, n_out, dX, n_in, A_prev ? &epi : NULL},
+    };
+    R(column_sums_nowait)(batch, n_out, dZ, db);                        /* db = 1^T dZ */
+    R(pynn_gemm_team_many)(ops, dX ? 2 : 1, gemm_ws);   /* one schedule for both; its barrier */
 }

@@ -80,9 +80,13 @@ void R(nn_all_finite)(const real *x, int64_t n, int *finite)
     for (c = 0; c < n_blocks; c++) {
         const real *v = x + c * BLOCK;
         int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
-        int ok = 1;
-        for (int64_t i = 0; i < len; i++) ok &= (v[i] - v[i] == 0);   /* false for inf and NaN */
-        if (!ok) {
+        real acc[8] = {0};                       /* 8 lanes the compiler keeps in vectors */
+        int64_t i;
+        for (i = 0; i + 8 <= len; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += v[i + j] - v[i + j];  /* 0, or NaN for inf/NaN */
+        for (; i < len; i++) acc[0] += v[i] - v[i];
+        for (int j = 1; j < 8; j++) acc[0] += acc[j];
+        if (acc[0] != 0) {                        /* NaN */
             PYNN_PRAGMA(omp atomic write)
             *finite = 0;
         }

@@ -2,7 +2,8 @@
  * nn/optim.inc.c: templated body of nn/optim.c. Elementwise over each
  * parameter segment, so the result does not depend on the thread count. */
 
-static void R(sgd_segment)(const pynn_optim *o, real wd, real *w, const real *g, real *v, int64_t n)
+static void R(sgd_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
+                           const real *PYNN_RESTRICT g, real *PYNN_RESTRICT v, int64_t n)
 {
     const real lr = (real)o->lr, mu = (real)o->momentum;
     int64_t i;
@@ -17,8 +18,9 @@ static void R(sgd_segment)(const pynn_optim *o, real wd, real *w, const real *g,
     }
 }
 
-static void R(adam_segment)(const pynn_optim *o, real wd, real *w, const real *g, real *m, real *v,
-                            int64_t n)
+static void R(adam_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
+                            const real *PYNN_RESTRICT g, real *PYNN_RESTRICT m,
+                            real *PYNN_RESTRICT v, int64_t n)
 {
     const real lr = (real)o->lr, b1 = (real)o->beta1, b2 = (real)o->beta2, eps = (real)o->eps;
     const real c1 = (real)(1.0 / (1.0 - pow(o->beta1, (double)o->step)));  /* 1 / (1 - b1^t) */
