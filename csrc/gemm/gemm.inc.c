@@ -47,8 +47,8 @@ ALWAYS_INLINE void R(pack_a_mr)(R(pack_rows_fn) fast, const real *A, int64_t rs,
                 for (i = 0; i < MR; i++) dst[p * MR + i] = src[p * cs + i];
         } else {
             for (p = 0; p < kc; p++) {
-                for (i = 0; i < mr; i++) dst[p * MR + i] = src[i * rs + p * cs];
-                for (; i < MR; i++) dst[p * MR + i] = 0;
+                for (i = 0; i < MR; i++)         /* fixed trip count: no memset per p */
+                    dst[p * MR + i] = i < mr ? src[i * rs + p * cs] : (real)0;
             }
         }
     }
@@ -92,8 +92,7 @@ ALWAYS_INLINE void R(pack_b_nr)(R(pack_rows_fn) fast, const real *B, int64_t rs,
                 const real *src = B + p0 * rs + n_full * NR;
                 real *dst = bp + n_full * pan + p0 * NR;
                 for (p = p0; p < p1; p++, src += rs, dst += NR) {
-                    for (j = 0; j < nr_edge; j++) dst[j] = src[j];
-                    for (; j < NR; j++) dst[j] = 0;
+                    for (j = 0; j < NR; j++) dst[j] = j < nr_edge ? src[j] : (real)0;
                 }
             }
         }
@@ -108,8 +107,8 @@ ALWAYS_INLINE void R(pack_b_nr)(R(pack_rows_fn) fast, const real *B, int64_t rs,
             R(pack_rows)(fast, kc, src, cs, NR, dst);
         } else {
             for (p = 0; p < kc; p++) {
-                for (j = 0; j < nr; j++) dst[p * NR + j] = src[p * rs + j * cs];
-                for (; j < NR; j++) dst[p * NR + j] = 0;
+                for (j = 0; j < NR; j++)
+                    dst[p * NR + j] = j < nr ? src[p * rs + j * cs] : (real)0;
             }
         }
     }
