@@ -2,8 +2,8 @@
  * gemm/ukr_avx2.inc.c: templated body of the AVX2+FMA micro-kernel, 6 rows x
  * 2 vectors (float 6x16, double 6x8): 12 ymm accumulators, 2 for the B row, 1
  * for the broadcast of A. The tile's epilogue runs on the accumulators before
- * the store; edge tiles go through zero-padded copies so that every tile takes
- * the same vector code. The contract is in kernels.h. */
+ * the store; edge tiles take the same vector code with masked loads and stores
+ * (lanes past nr are never read or written). The contract is in kernels.h. */
 
 #if PYNN_IS_F64
 #define V __m256d
@@ -22,6 +22,9 @@
 #define V_AND _mm256_and_pd
 #define V_BLEND _mm256_blendv_pd
 #define V_CMP _mm256_cmp_pd
+#define V_MLOAD(p, m) _mm256_maskload_pd(p, m)
+#define V_MSTORE(p, m, x) _mm256_maskstore_pd(p, m, x)
+#define V_LANES(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
 #else
 #define V __m256
 #define VL 8
@@ -39,71 +42,78 @@
 #define V_AND _mm256_and_ps
 #define V_BLEND _mm256_blendv_ps
 #define V_CMP _mm256_cmp_ps
+#define V_MLOAD(p, m) _mm256_maskload_ps(p, m)
+#define V_MSTORE(p, m, x) _mm256_maskstore_ps(p, m, x)
+#define V_LANES(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #endif
 #define MR 6
 #define NR (2 * VL)
 
-/* The epilogue on one vector x of the tile (bias: its bias values; a: the
- * activation output the derivative is taken from). Same operations, in the
- * same order, as act.h, so NaN propagates the same way. */
-ALWAYS_INLINE V R(epi_vec)(int kind, int act, V slope, V x, const real *bias, const real *a)
+/* The epilogue on one vector x of the tile, given its bias values b (when
+ * has_bias) and the activation output av the derivative is taken from. Same
+ * operations, in the same order, as act.h, so NaN propagates the same way. */
+ALWAYS_INLINE V R(epi_vec)(int kind, int act, V slope, V x, int has_bias, V b, V av)
 {
     const V zero = V_ZERO(), one = V_SET1((real)1);
     if (kind == PYNN_EPI_BIAS_ACT) {
-        if (bias) x = V_ADD(x, V_LOAD(bias));                             /* z = c + b */
+        if (has_bias) x = V_ADD(x, b);                                    /* z = c + b */
         if (act == PYNN_ACT_RELU)
             x = V_MAX(zero, x);                                           /* max(z, 0); NaN kept */
         else if (act == PYNN_ACT_LEAKY_RELU)
             x = V_BLEND(x, V_MUL(slope, x), V_CMP(x, zero, _CMP_LT_OQ)); /* z < 0: slope z */
         return x;
     }
-    {
-        const V av = V_LOAD(a);
-        switch (act) {
-        case PYNN_ACT_RELU:
-            return V_AND(V_CMP(av, zero, _CMP_GT_OQ), x);                 /* f' = [a > 0] */
-        case PYNN_ACT_LEAKY_RELU:
-            return V_BLEND(V_MUL(slope, x), x, V_CMP(av, zero, _CMP_GT_OQ)); /* f' = 1 or slope */
-        case PYNN_ACT_SIGMOID:
-            return V_MUL(x, V_MUL(av, V_SUB(one, av)));                   /* f' = a (1 - a) */
-        case PYNN_ACT_TANH:
-            return V_MUL(x, V_SUB(one, V_MUL(av, av)));                   /* f' = 1 - a^2 */
-        default:
-            return x;                                                     /* identity */
-        }
+    switch (act) {
+    case PYNN_ACT_RELU:
+        return V_AND(V_CMP(av, zero, _CMP_GT_OQ), x);                     /* f' = [a > 0] */
+    case PYNN_ACT_LEAKY_RELU:
+        return V_BLEND(V_MUL(slope, x), x, V_CMP(av, zero, _CMP_GT_OQ));  /* f' = 1 or slope */
+    case PYNN_ACT_SIGMOID:
+        return V_MUL(x, V_MUL(av, V_SUB(one, av)));                       /* f' = a (1 - a) */
+    case PYNN_ACT_TANH:
+        return V_MUL(x, V_SUB(one, V_MUL(av, av)));                       /* f' = 1 - a^2 */
+    default:
+        return x;                                                         /* identity */
     }
 }
 
-/* C = epilogue(alpha acc + beta C) for a full MR x NR tile at c (row stride
- * ldc); bias / deriv (row stride ld_deriv) already point at the tile. */
+/* C = epilogue(alpha acc + beta C) on the mr x nr tile at c (row stride ldc);
+ * bias / deriv (row stride ld_deriv) already point at the tile. A full tile
+ * has constant trip counts and plain loads; an edge tile masks its lanes. */
 ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, real beta,
                              const pynn_epilogue *e, const real *bias, const real *deriv,
-                             int64_t ld_deriv)
+                             int64_t ld_deriv, int mr, int nr)
 {
-    const V va = V_SET1(alpha), vb = V_SET1(beta);
+    const V va = V_SET1(alpha), vb = V_SET1(beta), zero = V_ZERO();
     const V slope = V_SET1(e ? (real)e->slope : (real)0);
+    const int kind = e ? e->kind : 0, act = e ? e->act : 0;
     int i, h;
-    for (i = 0; i < MR; i++) {
-        real *ci = c + i * ldc;
-        for (h = 0; h < 2; h++) {
-            V x = beta == 0 ? V_MUL(va, acc[i][h])
-                            : V_FMA(va, acc[i][h], V_MUL(vb, V_LOAD(ci + h * VL)));
-            if (e)
-                x = R(epi_vec)(e->kind, e->act, slope, x, bias ? bias + h * VL : NULL,
-                               deriv + i * ld_deriv + h * VL);
-            V_STORE(ci + h * VL, x);
-        }
+    if (mr == MR && nr == NR) {
+        for (i = 0; i < MR; i++)
+            for (h = 0; h < 2; h++) {
+                real *ci = c + i * ldc + h * VL;
+                V x = beta == 0 ? V_MUL(va, acc[i][h]) : V_FMA(va, acc[i][h], V_MUL(vb, V_LOAD(ci)));
+                if (e)
+                    x = R(epi_vec)(kind, act, slope, x, bias != NULL, bias ? V_LOAD(bias + h * VL) : zero,
+                                   deriv ? V_LOAD(deriv + i * ld_deriv + h * VL) : zero);
+                V_STORE(ci, x);
+            }
+        return;
     }
-}
-
-/* dst (dst_rows x NR, row-major) = the rows x cols block at src (row stride
- * ld), zero-padded. */
-ALWAYS_INLINE void R(copy_padded)(real *dst, int dst_rows, const real *src, int64_t ld, int rows,
-                                  int cols)
-{
-    int i, j;
-    for (i = 0; i < dst_rows; i++)
-        for (j = 0; j < NR; j++) dst[i * NR + j] = i < rows && j < cols ? src[i * ld + j] : (real)0;
+    {
+        const __m256i lanes[2] = {V_LANES(nr), V_LANES(nr - VL)};
+        for (i = 0; i < mr; i++)
+            for (h = 0; h < 2 && h * VL < nr; h++) {
+                real *ci = c + i * ldc + h * VL;
+                V x = beta == 0 ? V_MUL(va, acc[i][h])
+                                : V_FMA(va, acc[i][h], V_MUL(vb, V_MLOAD(ci, lanes[h])));
+                if (e)
+                    x = R(epi_vec)(kind, act, slope, x, bias != NULL,
+                                   bias ? V_MLOAD(bias + h * VL, lanes[h]) : zero,
+                                   deriv ? V_MLOAD(deriv + i * ld_deriv + h * VL, lanes[h]) : zero);
+                V_MSTORE(ci, lanes[h], x);
+            }
+    }
 }
 
 /* The k loop; rs_a/cs_a are constants when inlined from the packed call. */
@@ -138,17 +148,7 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
     }
     {
         V acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-        if (mr == MR && nr == NR) {
-            R(finish)(acc, c, ldc, alpha, beta, e, bias, deriv, ld_deriv);
-        } else {                                /* edge tile: through padded copies */
-            real ct[MR][NR] __attribute__((aligned(32))), dt[MR][NR], bt[NR];
-            if (beta != 0) R(copy_padded)(ct[0], MR, c, ldc, mr, nr);
-            if (deriv) R(copy_padded)(dt[0], MR, deriv, ld_deriv, mr, nr);
-            if (bias) R(copy_padded)(bt, 1, bias, 0, 1, nr);
-            R(finish)(acc, ct[0], NR, alpha, beta, e, bias ? bt : NULL, dt[0], NR);
-            for (i = 0; i < mr; i++)
-                for (int j = 0; j < nr; j++) c[i * ldc + j] = ct[i][j];
-        }
+        R(finish)(acc, c, ldc, alpha, beta, e, bias, deriv, ld_deriv, mr, nr);
     }
 }
 
@@ -183,3 +183,6 @@ void R(pynn_gemm_ukr_avx2)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
 #undef V_AND
 #undef V_BLEND
 #undef V_CMP
+#undef V_LANES
+#undef V_MSTORE
+#undef V_MLOAD
