@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * gemm/gemm.inc.c: templated body of gemm.c: packing, the macro-kernel and the
- * five-loop driver. */
+ * gemm/gemm.inc.c: templated body of gemm.c: packing, the macro-kernel, the
+ * five-loop driver, and the team entry points (one product, or several sharing
+ * one schedule). */
 #include "../nn/act.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -146,8 +147,8 @@ static void R(scale_c)(int64_t m, int64_t n, real beta, real *C, int64_t ldc,
 
 /* One item: the H x W tile of C at (i0, j0), over all of K. */
 static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_fn) fast, int sup,
-                         int64_t i0, int64_t mh, int64_t j0, int64_t nw, int64_t k, int64_t kc_blk, real alpha,
-                         const real *A, int64_t rs_a, int64_t cs_a, const real *B, int64_t rs_b,
+                         int64_t i0, int64_t mh, int64_t j0, int64_t nw, int64_t k, int64_t kc_blk,
+                         real alpha, const real *A, int64_t rs_a, int64_t cs_a, const real *B, int64_t rs_b,
                          int64_t cs_b, real beta, real *C, int64_t ldc, const pynn_epilogue *epi,
                          real *b_pack, real *a_pack)
 {
