@@ -148,9 +148,9 @@ static void R(scale_c)(int64_t m, int64_t n, real beta, real *C, int64_t ldc,
 /* One item: the H x W tile of C at (i0, j0), over all of K. */
 static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_fn) fast, int sup,
                          int64_t i0, int64_t mh, int64_t j0, int64_t nw, int64_t k, int64_t kc_blk,
-                         real alpha, const real *A, int64_t rs_a, int64_t cs_a, const real *B, int64_t rs_b,
-                         int64_t cs_b, real beta, real *C, int64_t ldc, const pynn_epilogue *epi,
-                         real *b_pack, real *a_pack)
+                         real alpha, const real *A, int64_t rs_a, int64_t cs_a, const real *B,
+                         int64_t rs_b, int64_t cs_b, real beta, real *C, int64_t ldc,
+                         const pynn_epilogue *epi, real *b_pack, real *a_pack)
 {
     const int MR = bl->mr, NR = bl->nr;
     const int64_t MC = mc_block(bl, mh), n_jr = (nw + NR - 1) / NR;
