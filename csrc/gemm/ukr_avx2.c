@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: MIT
  * gemm/ukr_avx2.c: the AVX2+FMA kernel set: micro-kernels float 6x16 and
- * double 6x8 with the epilogue in registers (body in ukr_avx2.inc.c), and the
- * transposing packs (register transposes of 8 x 8 floats / 4 x 4 doubles). Compiled with
- * -mavx2 -mfma for this file only (sources.cmake); it holds kernels only, so no
- * AVX2 instruction can leak into code that runs before dispatch. The contracts
- * are in kernels.h. */
+ * double 6x8 with the epilogue in registers, and the transposing packs (one
+ * body for both dtypes in ukr_avx2.inc.c; here the per-dtype register
+ * transposes and partial stores it uses). Compiled with -mavx2 -mfma for this
+ * file only (sources.cmake); it holds kernels only, so no AVX2 instruction can
+ * leak into code that runs before dispatch. The contracts are in kernels.h. */
 #include <immintrin.h>
 #include "kernels.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/*** @@UKR: the micro-kernels (float 6x16, double 6x8) ***/
+/*** @@TRANSPOSE: the register transposes and partial stores of the packs ***/
 
-#define PYNN_TEMPLATE "gemm/ukr_avx2.inc.c"
-#include "../template.h"
-
-/*** @@PACK: transposing packs, dst[p * rows + i] = src[i * ld + p] ***/
-
-/* out[q] = column q of the 8 x 8 block r[0..7] (r[i] = row i). */
-ALWAYS_INLINE void s_transpose8(__m256 r[8])
+/* r[q] = column q of the 8 x 8 block r[0..7] (r[i] = row i). */
+ALWAYS_INLINE void transpose_s(__m256 r[8])
 {
     __m256 t[8], s[8];
     int i;
@@ -38,44 +33,8 @@ ALWAYS_INLINE void s_transpose8(__m256 r[8])
     }
 }
 
-/* Rows in groups of 8 (the last may hold fewer, read as zero), columns p in
- * blocks of 8 through an 8 x 8 register transpose, the p tail one by one. */
-void pynn_pack_rows_avx2_s(int64_t kc, const float *src, int64_t ld, int rows, float *dst)
-{
-    const int64_t kc8 = kc / 8 * 8;
-    int g;
-    for (g = 0; g < rows; g += 8) {
-        const int v = rows - g < 8 ? rows - g : 8;    /* valid rows in this group */
-        const float *s = src + g * ld;
-        float *d = dst + g;
-        int64_t p;
-        int i, q;
-        for (p = 0; p < kc8; p += 8) {
-            __m256 r[8];
-            for (i = 0; i < 8; i++)
-                r[i] = i < v ? _mm256_loadu_ps(s + i * ld + p) : _mm256_setzero_ps();
-            s_transpose8(r);
-            for (q = 0; q < 8; q++) {
-                float *o = d + (p + q) * rows;
-                if (v == 8) {
-                    _mm256_storeu_ps(o, r[q]);
-                } else if (v == 6) {                  /* the 6-row A micro-panel */
-                    _mm_storeu_ps(o, _mm256_castps256_ps128(r[q]));
-                    _mm_storel_pi((__m64 *)(o + 4), _mm256_extractf128_ps(r[q], 1));
-                } else {
-                    float t[8];
-                    _mm256_storeu_ps(t, r[q]);
-                    for (i = 0; i < v; i++) o[i] = t[i];
-                }
-            }
-        }
-        for (; p < kc; p++)
-            for (i = 0; i < v; i++) d[p * rows + i] = s[i * ld + p];
-    }
-}
-
-/* out[q] = column q of the 4 x 4 block r[0..3]. */
-ALWAYS_INLINE void d_transpose4(__m256d r[4])
+/* r[q] = column q of the 4 x 4 block r[0..3]. */
+ALWAYS_INLINE void transpose_d(__m256d r[4])
 {
     __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
     __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
@@ -85,36 +44,34 @@ ALWAYS_INLINE void d_transpose4(__m256d r[4])
     r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
-/* Rows in groups of 4 (the last may hold fewer), columns in blocks of 4. */
-void pynn_pack_rows_avx2_d(int64_t kc, const double *src, int64_t ld, int rows, double *dst)
+/* o[0:v] = the first v < 8 lanes of x; v = 6 is the 6-row A micro-panel. */
+ALWAYS_INLINE void store_first_s(float *o, __m256 x, int v)
 {
-    const int64_t kc4 = kc / 4 * 4;
-    int g;
-    for (g = 0; g < rows; g += 4) {
-        const int v = rows - g < 4 ? rows - g : 4;
-        const double *s = src + g * ld;
-        double *d = dst + g;
-        int64_t p;
-        int i, q;
-        for (p = 0; p < kc4; p += 4) {
-            __m256d r[4];
-            for (i = 0; i < 4; i++)
-                r[i] = i < v ? _mm256_loadu_pd(s + i * ld + p) : _mm256_setzero_pd();
-            d_transpose4(r);
-            for (q = 0; q < 4; q++) {
-                double *o = d + (p + q) * rows;
-                if (v == 4) {
-                    _mm256_storeu_pd(o, r[q]);
-                } else if (v == 2) {                  /* rows 4, 5 of the 6-row A micro-panel */
-                    _mm_storeu_pd(o, _mm256_castpd256_pd128(r[q]));
-                } else {
-                    double t[4];
-                    _mm256_storeu_pd(t, r[q]);
-                    for (i = 0; i < v; i++) o[i] = t[i];
-                }
-            }
-        }
-        for (; p < kc; p++)
-            for (i = 0; i < v; i++) d[p * rows + i] = s[i * ld + p];
+    float t[8];
+    int i;
+    if (v == 6) {
+        _mm_storeu_ps(o, _mm256_castps256_ps128(x));
+        _mm_storel_pi((__m64 *)(o + 4), _mm256_extractf128_ps(x, 1));
+        return;
     }
+    _mm256_storeu_ps(t, x);
+    for (i = 0; i < v; i++) o[i] = t[i];
 }
+
+/* o[0:v] = the first v < 4 lanes of x; v = 2 is rows 4, 5 of the A micro-panel. */
+ALWAYS_INLINE void store_first_d(double *o, __m256d x, int v)
+{
+    double t[4];
+    int i;
+    if (v == 2) {
+        _mm_storeu_pd(o, _mm256_castpd256_pd128(x));
+        return;
+    }
+    _mm256_storeu_pd(t, x);
+    for (i = 0; i < v; i++) o[i] = t[i];
+}
+
+/*** @@UKR: the micro-kernels (float 6x16, double 6x8) and the transposing packs ***/
+
+#define PYNN_TEMPLATE "gemm/ukr_avx2.inc.c"
+#include "../template.h"

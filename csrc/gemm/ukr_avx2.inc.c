@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * gemm/ukr_avx2.inc.c: templated body of the AVX2+FMA micro-kernel, 6 rows x
  * 2 vectors (float 6x16, double 6x8): 12 ymm accumulators, 2 for the B row, 1
- * for the broadcast of A. The tile's epilogue runs on the accumulators before
+ * for the broadcast of A; and the transposing pack through VL x VL register
+ * transposes. The tile's epilogue runs on the accumulators before
  * the store; edge tiles take the same vector code with masked loads and stores
  * (lanes past nr are never read or written). The contract is in kernels.h. */
 
@@ -162,6 +163,34 @@ void R(pynn_gemm_ukr_avx2)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
         R(tile)(k, a, rs_a, 1, b, c, ldc, alpha, beta, mr, nr, epi);        /* A in place, row-major */
     else
         R(tile)(k, a, rs_a, cs_a, b, c, ldc, alpha, beta, mr, nr, epi);     /* A in place, transposed */
+}
+
+/* Transposing pack, dst[p * rows + i] = src[i * ld + p]: rows in groups of VL
+ * (the last may hold fewer, read as zero), columns p in blocks of VL through a
+ * register transpose, the p tail one by one. */
+void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, real *dst)
+{
+    const int64_t kc_v = kc / VL * VL;
+    int g;
+    for (g = 0; g < rows; g += VL) {
+        const int v = rows - g < VL ? rows - g : VL;    /* valid rows in this group */
+        const real *s = src + g * ld;
+        real *d = dst + g;
+        int64_t p;
+        int i, q;
+        for (p = 0; p < kc_v; p += VL) {
+            V r[VL];
+            for (i = 0; i < VL; i++) r[i] = i < v ? V_LOAD(s + i * ld + p) : V_ZERO();
+            R(transpose)(r);
+            for (q = 0; q < VL; q++) {
+                real *o = d + (p + q) * rows;
+                if (v == VL) V_STORE(o, r[q]);
+                else R(store_first)(o, r[q], v);
+            }
+        }
+        for (; p < kc; p++)
+            for (i = 0; i < v; i++) d[p * rows + i] = s[i * ld + p];
+    }
 }
 
 #undef ROW
