@@ -145,13 +145,37 @@ static void R(scale_c)(int64_t m, int64_t n, real beta, real *C, int64_t ldc,
     }
 }
 
-/* One item: the H x W tile of C at (i0, j0), over all of K. */
-static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_fn) fast, int sup,
-                         int64_t i0, int64_t mh, int64_t j0, int64_t nw, int64_t k, int64_t kc_blk,
-                         real alpha, const real *A, int64_t rs_a, int64_t cs_a, const real *B,
-                         int64_t rs_b, int64_t cs_b, real beta, real *C, int64_t ldc,
-                         const pynn_epilogue *epi, real *b_pack, real *a_pack)
+/* One product as the team shares it out: operands, blocking and grid of items.
+ * Block sizes and the path depend on (m, n, k, kernel) only, never on the team. */
+typedef struct {
+    const pynn_gemm_blocks *bl;
+    R(ukr_fn) ukr;
+    R(pack_rows_fn) fast;
+    int64_t m, n, k, kc_blk, H, W, n_rb, items;
+    int sup, scale_only;
+    real alpha, beta;
+    const real *A, *B;
+    real *C;
+    int64_t rs_a, cs_a, rs_b, cs_b, ldc;
+    const pynn_epilogue *epi;
+    size_t b_bytes, a_bytes;       /* this product's packing buffers, per thread */
+    double flops;
+} R(gemm_plan);
+
+/* One item of the product: the mh x nw tile of C at (i0, j0), over all of K,
+ * with this thread's packing buffers. */
+static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t j0, int64_t nw,
+                         real *b_pack, real *a_pack)
 {
+    const pynn_gemm_blocks *bl = pl->bl;
+    const R(ukr_fn) ukr = pl->ukr;
+    const R(pack_rows_fn) fast = pl->fast;
+    const int sup = pl->sup;
+    const int64_t k = pl->k, kc_blk = pl->kc_blk, ldc = pl->ldc;
+    const int64_t rs_a = pl->rs_a, cs_a = pl->cs_a, rs_b = pl->rs_b, cs_b = pl->cs_b;
+    const real alpha = pl->alpha, beta = pl->beta, *A = pl->A, *B = pl->B;
+    real *C = pl->C;
+    const pynn_epilogue *epi = pl->epi;
     const int MR = bl->mr, NR = bl->nr;
     const int64_t MC = mc_block(bl, mh), n_jr = (nw + NR - 1) / NR;
     const int in_ukr = pynn_ukr_takes_epi(epi);
@@ -209,23 +233,6 @@ static void R(gemm_item)(const pynn_gemm_blocks *bl, R(ukr_fn) ukr, R(pack_rows_
     }
 }
 
-/* One product as the team shares it out: operands, blocking and grid of items.
- * Block sizes and the path depend on (m, n, k, kernel) only, never on the team. */
-typedef struct {
-    const pynn_gemm_blocks *bl;
-    R(ukr_fn) ukr;
-    R(pack_rows_fn) fast;
-    int64_t m, n, k, kc_blk, H, W, n_rb, items;
-    int sup, scale_only;
-    real alpha, beta;
-    const real *A, *B;
-    real *C;
-    int64_t rs_a, cs_a, rs_b, cs_b, ldc;
-    const pynn_epilogue *epi;
-    size_t b_bytes, a_bytes;       /* this product's packing buffers, per thread */
-    double flops;
-} R(gemm_plan);
-
 static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
 {
     const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
@@ -275,9 +282,7 @@ static void R(plan_item)(const R(gemm_plan) *pl, int64_t it, char *mine)
         return;
     }
     i0 = (it % pl->n_rb) * pl->H, j0 = (it / pl->n_rb) * pl->W;
-    R(gemm_item)(pl->bl, pl->ukr, pl->fast, pl->sup, i0, PYNN_MIN(pl->H, pl->m - i0), j0,
-                 PYNN_MIN(pl->W, pl->n - j0), pl->k, pl->kc_blk, pl->alpha, pl->A, pl->rs_a,
-                 pl->cs_a, pl->B, pl->rs_b, pl->cs_b, pl->beta, pl->C, pl->ldc, pl->epi,
+    R(gemm_item)(pl, i0, PYNN_MIN(pl->H, pl->m - i0), j0, PYNN_MIN(pl->W, pl->n - j0),
                  (real *)mine, (real *)(mine + pl->b_bytes));
 }
 
