@@ -13,6 +13,14 @@
 #define PYNN_ALIGN 64                       /* bytes: a cache line, and an AVX-512 vector */
 #define PYNN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PYNN_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* Elementwise loops compiled twice, for the baseline ISA and for AVX2 (not
+ * FMA: no contraction, so both clones give the same bits); glibc's loader
+ * picks one from the CPU once (ifunc). Elsewhere: the baseline only. */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define PYNN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PYNN_CLONES
+#endif
 #define PYNN_CHECK(expr) do { int st_ = (expr); if (st_ != PYNN_OK) return st_; } while (0)
 
 /* *out = a * b, or PYNN_ERR_OVERFLOW when it does not fit in int64 (a, b >= 0). */

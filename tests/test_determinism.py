@@ -38,9 +38,13 @@ def test_run_to_run_identical_bits():
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("batch", [1, 7, 200])
-def test_thread_count_does_not_change_bits_for_odd_shapes(batch):
-    outs = [train(2, t, steps=3, sizes=(13, 129, 1), batch=batch) for t in (1, 2, 3)]
+@pytest.mark.parametrize("make_opt", [lambda: pynn.SGD(lr=0.01, momentum=0.9),
+                                      lambda: pynn.SGD(lr=0.01, weight_decay=0.1)],
+                         ids=["momentum", "plain_sgd_fused"])
+@pytest.mark.parametrize("batch", [1, 7, 200, 600])   # 600: several depth panels of dW
+def test_thread_count_does_not_change_bits_for_odd_shapes(batch, make_opt):
+    outs = [train(2, t, steps=3, sizes=(13, 129, 1), batch=batch, opt=make_opt())
+            for t in (1, 2, 3)]
     for o in outs[1:]:
         for x, y in zip(outs[0], o):
             np.testing.assert_array_equal(x, y)

@@ -150,7 +150,8 @@ def test_bad_optimizer_object(net):
               "optimizer must be")
 
 
-@pytest.mark.parametrize("opt", [pynn.SGD(lr=0.1, momentum=0.9), pynn.Adam(lr=0.1)])
+@pytest.mark.parametrize("opt", [pynn.SGD(lr=0.1), pynn.SGD(lr=0.1, weight_decay=0.01),
+                                 pynn.SGD(lr=0.1, momentum=0.9), pynn.Adam(lr=0.1)])
 def test_non_finite_step_is_not_applied(opt):
     net = pynn.MLP([3, 4, 2], seed=0)
     X, T = np.ones((2, 3)), np.ones((2, 2))
@@ -166,6 +167,50 @@ def test_non_finite_step_is_not_applied(opt):
         assert opt.state(net).step == step
     net.train_step(X, T, opt)                         # and training goes on
     assert opt.state(net).step == step + 1
+
+
+def huge_step_data(overflow):
+    """float32 data whose loss (summed in float64) and dZ are finite while
+    batch * max|X| * max|dZ| is past the largest float32 / 4, so the step's
+    finiteness is not shown by the bound but by computing dW. The first row's
+    X meets the second row's dZ in no product, so dW stays finite, unless
+    `overflow` puts a huge X where the huge dZ is."""
+    X = np.zeros((2, 3), np.float32)
+    X[0, 0] = 1e19
+    T = np.zeros((2, 2), np.float32)
+    T[1] = 1e19                                        # dZ row 1 ~ -5e18
+    if overflow:
+        X[1, 1] = 1e19                                 # dW row 1 ~ 1e19 x -5e19: inf
+        T[1] = 1e20
+    return X, T
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("opt", [pynn.SGD(lr=1e-3), pynn.SGD(lr=1e-3, momentum=0.5)])
+def test_huge_but_finite_gradient_is_applied(opt, threads):
+    net = pynn.MLP([3, 2], seed=0, dtype=np.float32)
+    X, T = huge_step_data(overflow=False)
+    _, grads = net.gradients(X, T)
+    dZ_max = 2 * 1e19 / (2 * 2)
+    assert 2 * 1e19 * dZ_max > np.finfo(np.float32).max / 4   # past the bound
+    assert np.isfinite(grads.params).all()
+    expect = net.params.astype(np.float64) - 1e-3 * grads.params
+    with pynn.num_threads(threads):
+        net.train_step(X, T, opt)
+    np.testing.assert_allclose(net.params, expect, rtol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("opt", [pynn.SGD(lr=1e-3), pynn.Adam(lr=1e-3)])
+def test_overflowing_weight_gradient_alone_is_not_applied(opt, threads):
+    net = pynn.MLP([3, 2], seed=0, dtype=np.float32)
+    X, T = huge_step_data(overflow=True)
+    loss, grads = net.gradients(X, T)
+    assert np.isfinite(loss) and not np.isfinite(grads.params).all()
+    params = net.params.copy()
+    with pynn.num_threads(threads), pytest.raises(FloatingPointError, match="not applied"):
+        net.train_step(X, T, opt)
+    np.testing.assert_array_equal(net.params, params)
 
 
 def test_thread_settings_are_validated():

@@ -112,6 +112,24 @@ def test_train_steps_match_reference(name, seed, dtype):
     assert opt.state(net).step == 3
 
 
+@pytest.mark.parametrize("name", ["sgd", "sgd_wd", "momentum"])
+def test_train_step_with_a_batch_deeper_than_a_gemm_panel(name, dtype):
+    """Plain SGD adds -lr X^T dZ into W one depth panel (256 rows of the batch)
+    at a time; the result must still be the reference step."""
+    rng = np.random.default_rng(7)
+    net = random_net(rng, [23, 41, 3], dtype, activation="tanh", seed=7)
+    X, T = rng.normal(size=(700, 23)), rng.normal(size=(700, 3))
+    opt = OPTIMIZERS[name]()
+    Ws, bs = net_params64(net)
+    _, dWs, dbs = ref.loss_and_grads(Ws, bs, net.activations, net.loss_name,
+                                     X.astype(dtype).astype(np.float64), T, net.leaky_slope)
+    net.train_step(X, T, opt)
+    Ws, bs = reference_update(opt, Ws, bs, dWs, dbs, {}, 1)
+    for l in range(net.n_layers):
+        assert_close(net.weights[l], Ws[l], dtype, f"W[{l}]")
+        assert_close(net.biases[l], bs[l], dtype, f"b[{l}]")
+
+
 def test_cross_entropy_accepts_probabilities_and_labels(dtype):
     rng = np.random.default_rng(5)
     net = pynn.MLP([6, 9, 4], loss="cross_entropy", dtype=dtype, seed=1)

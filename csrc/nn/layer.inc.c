@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * nn/layer.inc.c: templated body of nn/layer.c. Team functions (threads.h). */
+#include "abs_bits.h"
 #include "act.h"
 
 /* Z = softmax(Z) row by row, stable: exp(z - max z) / sum. */
@@ -26,7 +27,8 @@ void R(nn_dense_forward)(int64_t batch, int64_t n_in, int64_t n_out, const real 
     if (act == PYNN_ACT_SOFTMAX) R(softmax_rows)(batch, n_out, A);
 }
 
-void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slope, const real *A, real *dZ)
+PYNN_CLONES void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slope, const real *A,
+                                    real *dZ)
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     if (act == PYNN_ACT_IDENTITY) return;
@@ -45,9 +47,8 @@ void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slope, const rea
     }
 }
 
-/* db_j = sum_i dZ_ij, each column summed by one thread in row order. No
- * barrier at the end: the caller's next team function provides it. */
-static void R(column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db)
+PYNN_CLONES void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db,
+                                          double *max_abs)
 {
     enum { WIDTH = 64 };
     int64_t n_blocks = (n + WIDTH - 1) / WIDTH, c, chunk = pynn_chunk(n_blocks, (double)batch * WIDTH);
@@ -55,11 +56,18 @@ static void R(column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real
     for (c = 0; c < n_blocks; c++) {
         int64_t j0 = c * WIDTH, w = PYNN_MIN((int64_t)WIDTH, n - j0), i, j;
         double acc[WIDTH] = {0};
+        R(abs_bits_t) top[WIDTH] = {0};
         for (i = 0; i < batch; i++) {
             const real *dz = dZ + i * n + j0;
-            for (j = 0; j < w; j++) acc[j] += dz[j];
+            for (j = 0; j < w; j++) {
+                R(abs_bits_t) b = R(abs_bits)(dz[j]);
+                acc[j] += dz[j];
+                top[j] = b > top[j] ? b : top[j];                /* max |dZ_ij|, abs_bits.h */
+            }
         }
         for (j = 0; j < w; j++) db[j0 + j] = (real)acc[j];
+        for (j = 1; j < w; j++) top[0] = top[j] > top[0] ? top[j] : top[0];
+        if (max_abs) R(abs_bits_merge)(top[0], max_abs);
     }
 }
 
@@ -74,6 +82,6 @@ void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real
         /* dX = dZ W^T, times f'(A_prev) in the epilogue: the previous layer's dZ */
         {0, 1, batch, n_in, n_out, 1, 0, dZ, n_out, W, n_out, dX, n_in, A_prev ? &epi : NULL},
     };
-    R(column_sums_nowait)(batch, n_out, dZ, db);                        /* db = 1^T dZ */
+    R(nn_column_sums_nowait)(batch, n_out, dZ, db, NULL);                        /* db = 1^T dZ */
     R(pynn_gemm_team_many)(ops, dX ? 2 : 1, gemm_ws);   /* one schedule for both; its barrier */
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * nn/loss.inc.c: templated body of nn/loss.c. Team functions (threads.h): each
  * row's loss is summed by one thread into row_loss, then one thread adds the
- * rows in order, so the result does not depend on the thread count. */
+ * rows in order, so the result does not depend on the thread count. Also the
+ * finiteness checks of a training step. */
+#include "abs_bits.h"
 
 /* *loss = scale * sum of row_loss, by one thread, after every row is done. */
 static void R(sum_rows)(const double *row_loss, int64_t batch, double scale, double *loss)
@@ -14,7 +16,7 @@ static void R(sum_rows)(const double *row_loss, int64_t batch, double scale, dou
     }
 }
 
-void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
+PYNN_CLONES void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
                double *loss, real *dY)
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
@@ -70,7 +72,7 @@ void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
     R(sum_rows)(row_loss, batch, inv_batch, loss);
 }
 
-void R(nn_all_finite)(const real *x, int64_t n, int *finite)
+PYNN_CLONES void R(nn_all_finite)(const real *x, int64_t n, int *finite)
 {
     enum { BLOCK = 4096 };
     int64_t n_blocks = (n + BLOCK - 1) / BLOCK, c, chunk = pynn_chunk(n_blocks, BLOCK);
@@ -92,4 +94,21 @@ void R(nn_all_finite)(const real *x, int64_t n, int *finite)
         }
     }
     /* (implicit barrier: every block checked before anyone reads *finite) */
+}
+
+PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
+{
+    enum { BLOCK = 4096 };
+    int64_t n_blocks = (n + BLOCK - 1) / BLOCK, c, chunk = pynn_chunk(n_blocks, BLOCK);
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
+    for (c = 0; c < n_blocks; c++) {
+        const real *v = x + c * BLOCK;
+        int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK), i;
+        R(abs_bits_t) top = 0;
+        for (i = 0; i < len; i++) {
+            R(abs_bits_t) b = R(abs_bits)(v[i]);
+            top = b > top ? b : top;
+        }
+        R(abs_bits_merge)(top, m);
+    }
 }

@@ -2,6 +2,7 @@
  * nn/net.c: the network handle: creation and validation, the flat parameter
  * and gradient buffers, the workspace (grown only when a larger batch or more
  * threads arrive), and the dtype dispatch of the public pynn_net_* calls. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,9 @@ void pynn_net_destroy(pynn_net *net)
     free(net->acts);
     free(net->segs);
     free(net->a_off);
+    free(net->dz_off);
     pynn_free(net->params);
-    pynn_free(net->grad);
+    pynn_free(net->layer_grad);
     pynn_free(net->ws);
     free(net);
 }
@@ -32,7 +34,7 @@ int pynn_net_create(pynn_net **out, int dtype, int64_t n_layers, const int64_t *
                     const int32_t *acts, double slope, int loss)
 {
     pynn_net *net;
-    int64_t l, n_params = 0, bytes;
+    int64_t l, n_params = 0, bytes, max_w = 0, max_w_bytes;
     if (!out || !sizes || !acts) return PYNN_ERR_ARG;
     *out = NULL;
     if (dtype != PYNN_F32 && dtype != PYNN_F64) return PYNN_ERR_ARG;
@@ -46,11 +48,13 @@ int pynn_net_create(pynn_net **out, int dtype, int64_t n_layers, const int64_t *
         if (!valid_act(acts[l])) return PYNN_ERR_ARG;
         if (acts[l] == PYNN_ACT_SOFTMAX && l != n_layers - 1) return PYNN_ERR_ARG;
         PYNN_CHECK(pynn_mul_i64(sizes[l], sizes[l + 1], &w));          /* W: n_in x n_out */
+        max_w = PYNN_MAX(max_w, w);
         PYNN_CHECK(pynn_add_i64(n_params, w, &n_params));
         PYNN_CHECK(pynn_add_i64(n_params, sizes[l + 1], &n_params));   /* b: n_out */
     }
     if (loss == PYNN_LOSS_CROSS_ENTROPY && acts[n_layers - 1] != PYNN_ACT_SOFTMAX) return PYNN_ERR_ARG;
     PYNN_CHECK(pynn_bytes(dtype, n_params, &bytes));
+    PYNN_CHECK(pynn_bytes(dtype, max_w, &max_w_bytes));
 
     net = calloc(1, sizeof *net);
     if (!net) return PYNN_ERR_NOMEM;
@@ -63,25 +67,27 @@ int pynn_net_create(pynn_net **out, int dtype, int64_t n_layers, const int64_t *
     net->acts = malloc((size_t)n_layers * sizeof *net->acts);
     net->segs = malloc((size_t)(2 * n_layers) * sizeof *net->segs);
     net->a_off = calloc((size_t)n_layers, sizeof *net->a_off);
+    net->dz_off = calloc((size_t)n_layers, sizeof *net->dz_off);
     net->params = pynn_alloc((size_t)bytes);
-    net->grad = pynn_alloc((size_t)bytes);
-    if (!net->sizes || !net->acts || !net->segs || !net->a_off || !net->params || !net->grad) {
+    /* untouched (so not resident) until an optimizer with state needs it */
+    net->layer_grad = pynn_alloc((size_t)max_w_bytes);
+    if (!net->sizes || !net->acts || !net->segs || !net->a_off || !net->dz_off || !net->params ||
+        !net->layer_grad) {
         pynn_net_destroy(net);
         return PYNN_ERR_NOMEM;
     }
     memcpy(net->sizes, sizes, (size_t)(n_layers + 1) * sizeof *sizes);
     memcpy(net->acts, acts, (size_t)n_layers * sizeof *acts);
     memset(net->params, 0, (size_t)bytes);
-    memset(net->grad, 0, (size_t)bytes);
     n_params = 0;
-    net->max_width = 0;
+    net->n_biases = 0;
     for (l = 0; l < n_layers; l++) {
         pynn_segment w = {n_params, sizes[l] * sizes[l + 1], 1};
         pynn_segment b = {n_params + w.len, sizes[l + 1], 0};
         net->segs[2 * l] = w;
         net->segs[2 * l + 1] = b;
         n_params = b.offset + b.len;
-        net->max_width = PYNN_MAX(net->max_width, sizes[l + 1]);
+        net->n_biases += b.len;
     }
     pynn_tuner_init(&net->tuner);
     atomic_init(&net->busy, 0);
@@ -122,11 +128,18 @@ static int layout(pynn_net *net, int64_t batch, int n_threads, int64_t *total)
         PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
         PYNN_CHECK(pynn_add_i64(off, b, &off));
     }
-    PYNN_CHECK(pynn_mul_i64(batch, net->max_width, &b));
-    PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
-    net->dz_off[0] = off;
+    for (l = 0; l < net->n_layers; l++) {
+        net->dz_off[l] = off;
+        PYNN_CHECK(pynn_mul_i64(batch, net->sizes[l + 1], &b));
+        PYNN_CHECK(pynn_bytes(net->dtype, b, &b));
+        PYNN_CHECK(pynn_add_i64(off, b, &off));
+    }
+    net->db_off = off;
+    PYNN_CHECK(pynn_bytes(net->dtype, net->n_biases, &b));
     PYNN_CHECK(pynn_add_i64(off, b, &off));
-    net->dz_off[1] = off;
+    net->bound_off = off;                                       /* one row per thread */
+    PYNN_CHECK(pynn_mul_i64(2 * net->n_layers + 1, n_threads, &b));
+    PYNN_CHECK(pynn_bytes(PYNN_F64, b, &b));
     PYNN_CHECK(pynn_add_i64(off, b, &off));
     net->row_off = off;
     PYNN_CHECK(pynn_bytes(PYNN_F64, batch, &b));               /* doubles and int64: 8 bytes */

@@ -17,15 +17,17 @@ struct pynn_net {
     int64_t n_params;
     pynn_segment *segs;      /* 2 n_layers segments: W_1, b_1, W_2, b_2, ... */
     void *params;            /* the flat parameter buffer */
-    void *grad;              /* the flat gradient buffer, same layout */
-    /* workspace for ws_batch rows: A_1..A_L, two dZ buffers, row losses, GEMM packing */
+    void *layer_grad;        /* one layer's dW for the optimizers with state (max n_in n_out) */
+    int64_t n_biases;        /* sum of the layer widths n_1..n_L */
+    /* workspace for ws_batch rows: A_1..A_L, dZ_1..dZ_L, db, row losses, GEMM packing */
     void *ws;
     int64_t ws_batch;
     int ws_threads;
     int64_t ws_allocs;
-    int64_t max_width;
     int64_t *a_off;          /* byte offsets in ws of A_1..A_L */
-    int64_t dz_off[2];       /* byte offsets of the two dZ buffers */
+    int64_t *dz_off;         /* byte offsets of dZ_1..dZ_L (batch x n_l each) */
+    int64_t db_off;          /* byte offset of db_1..db_L (n_biases values) */
+    int64_t bound_off;       /* byte offset of the finiteness bounds (ws_threads x (2 L + 1)) */
     int64_t row_off;         /* byte offset of the row-loss buffer */
     int64_t xg_off, tg_off;  /* byte offsets of the gathered mini-batch X and T (train_batches) */
     int64_t lg_off;          /* byte offset of the gathered labels */

@@ -37,13 +37,15 @@ static void R(net_run)(pynn_net *net, int64_t batch, const real *X, real *out, i
     }
 }
 
+#define DZ(net, l) WS(net, (net)->dz_off[l])
+
 /* Team function: the forward pass into the workspace, then the loss; with
- * want_grad, dZ of the output layer goes to the first dZ buffer. */
+ * want_grad, dZ_L of the output layer. */
 static void R(net_loss_team)(pynn_net *net, int64_t batch, const real *X, const real *T,
                              const int64_t *labels, double *loss, int want_grad)
 {
     const int64_t L = net->n_layers, n_out = net->sizes[L];
-    real *A_L = WS(net, net->a_off[L - 1]), *dZ = want_grad ? WS(net, net->dz_off[0]) : NULL;
+    real *A_L = WS(net, net->a_off[L - 1]), *dZ = want_grad ? DZ(net, L - 1) : NULL;
     double *row_loss = (double *)((char *)net->ws + net->row_off);
     const int ce = net->loss == PYNN_LOSS_CROSS_ENTROPY;
     R(net_run)(net, batch, X, A_L, ce);
@@ -56,21 +58,150 @@ static void R(net_loss_team)(pynn_net *net, int64_t batch, const real *X, const 
     }
 }
 
-/* Team function: backpropagation from dZ_L (first dZ buffer) into the flat gradient. */
-static void R(net_backward)(pynn_net *net, int64_t batch, const real *X, real *grad)
+/* The input of layer l: X for the first, A_{l-1} for the others. */
+static const real *R(layer_input)(pynn_net *net, const real *X, int64_t l)
+{
+    return l == 0 ? X : WS(net, net->a_off[l - 1]);
+}
+
+/* Team function: backpropagation of dZ_L through every layer, last first:
+ * dZ_{l-1} = (dZ_l W_l^T) f'_{l-1}(A_{l-1}) into the dZ buffers, and
+ * db_l = 1^T dZ_l into db (laid out like the biases: db_1, db_2, ...). With
+ * bounds (this thread's row, see net_grad_finite), max |dZ_l| on the way. */
+static void R(net_backward_dz)(pynn_net *net, int64_t batch, real *db, double *bounds)
 {
     const real *p = (const real *)net->params;
-    int cur = 0;
+    int64_t pos = net->n_biases;
     for (int64_t l = net->n_layers - 1; l >= 0; l--) {
-        const real *in = l == 0 ? X : WS(net, net->a_off[l - 1]);
-        real *dX = l == 0 ? NULL : WS(net, net->dz_off[1 - cur]);
-        /* dW_l = A_{l-1}^T dZ_l, db_l = 1^T dZ_l, dZ_{l-1} = (dZ_l W_l^T) f'_{l-1}(A_{l-1}) */
-        R(nn_dense_backward)(batch, net->sizes[l], net->sizes[l + 1], in, p + net->segs[2 * l].offset,
-                             WS(net, net->dz_off[cur]), grad + net->segs[2 * l].offset,
-                             grad + net->segs[2 * l + 1].offset, dX, l == 0 ? NULL : in,
-                             l == 0 ? 0 : net->acts[l - 1], (real)net->slope, WS(net, net->gemm_off));
-        cur = 1 - cur;
+        const int64_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        pos -= n_out;
+        R(nn_column_sums_nowait)(batch, n_out, DZ(net, l), db + pos,
+                                 bounds ? &bounds[2 * l + 1] : NULL);
+        if (l > 0) {
+            const real *A_prev = WS(net, net->a_off[l - 1]);
+            const pynn_epilogue epi = {PYNN_EPI_MUL_DACT, net->acts[l - 1], net->slope, NULL, A_prev,
+                                       n_in};
+            R(pynn_gemm_team)(0, 1, batch, n_in, n_out, 1, DZ(net, l), n_out,
+                              p + net->segs[2 * l].offset, n_out, 0, DZ(net, l - 1), n_in, &epi,
+                              WS(net, net->gemm_off));
+        }
     }
+    PYNN_PRAGMA(omp barrier)                           /* the last column sums */
+}
+
+/* Team function: D_l = beta D_l + alpha dW_l, dW_l = A_{l-1}^T dZ_l, for the
+ * layers [l0, l1), their products sharing one schedule. D_l is at
+ * dst + (offset of W_l) - base: dst holds parameter-layout values from index
+ * base on (the weights themselves, a gradient, or one layer's scratch). */
+static void R(net_weight_products)(pynn_net *net, int64_t batch, const real *X, int64_t l0,
+                                   int64_t l1, double alpha, double beta, real *dst, int64_t base)
+{
+    pynn_gemm_op ops[PYNN_GEMM_MAX_OPS];
+    int n = 0;
+    for (int64_t l = l0; l < l1; l++) {
+        const int64_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        real *D = dst + (net->segs[2 * l].offset - base);
+        ops[n++] = (pynn_gemm_op){1, 0, n_in, n_out, batch, alpha, beta, R(layer_input)(net, X, l),
+                                  n_in, DZ(net, l), n_out, D, n_out, NULL};
+        if (n == PYNN_GEMM_MAX_OPS || l == l1 - 1) {
+            R(pynn_gemm_team_many)(ops, n, WS(net, net->gemm_off));
+            n = 0;
+        }
+    }
+}
+
+/* Team function: backpropagation from dZ_L into the flat gradient grad. */
+static void R(net_backward)(pynn_net *net, int64_t batch, const real *X, real *grad)
+{
+    real *db = WS(net, net->db_off);
+    R(net_backward_dz)(net, batch, db, NULL);
+    R(net_weight_products)(net, batch, X, 0, net->n_layers, 1, 0, grad, 0);
+    PYNN_PRAGMA(omp single)                            /* db_l into the bias segments */
+    for (int64_t l = 0; l < net->n_layers; l++) {
+        const pynn_segment b = net->segs[2 * l + 1];
+        memcpy(grad + b.offset, db, (size_t)b.len * sizeof(real));
+        db += b.len;
+    }
+}
+
+/* max over the nt threads' rows of column q of the bounds */
+static double R(bound_max)(const double *bound, int nt, int64_t nq, int64_t q)
+{
+    double m = bound[q];
+    for (int t = 1; t < nt; t++) m = PYNN_MAX(m, bound[t * nq + q]);
+    return m;
+}
+
+/* This thread's row of the finiteness bounds, zeroed: max |A_{l-1}| at 2 l,
+ * max |dZ_l| at 2 l + 1, max |db| at 2 L (+inf for inf or NaN). */
+static double *R(my_bounds)(pynn_net *net)
+{
+    const int64_t nq = 2 * net->n_layers + 1;
+    double *mine = (double *)((char *)net->ws + net->bound_off) + PYNN_OMP_THREAD_NUM() * nq;
+    for (int64_t q = 0; q < nq; q++) mine[q] = 0;
+    return mine;
+}
+
+/* Team function: whether every value of this step's gradient is finite (the
+ * same answer on every thread), mostly without computing it; mine already has
+ * the max |dZ_l| (net_backward_dz). Any inf or NaN in
+ * A_{l-1} or dZ_l makes a column or row of dW_l inf or NaN; otherwise
+ * |dW_ij| = |sum_b A_bi dZ_bj| <= batch max|A_{l-1}| max|dZ_l|, times (1 + u)^batch
+ * for the rounding, so when that bound (times lr, for an update fused into the
+ * product) stays far below the largest finite value, dW_l is finite. Only when
+ * it does not are the dW_l computed, into layer_grad, and checked. */
+static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const real *db,
+                              double lr, double *mine, int *finite)
+{
+    const int64_t L = net->n_layers, nq = 2 * L + 1;
+    const int nt = PYNN_OMP_NUM_THREADS();
+    const double *bound = (const double *)((char *)net->ws + net->bound_off);
+    const double limit = (PYNN_IS_F64 ? DBL_MAX : FLT_MAX) / 4;
+    const double growth = exp((double)(batch + 2) * (PYNN_IS_F64 ? DBL_EPSILON : FLT_EPSILON));
+    int proven = 1;
+    for (int64_t l = 0; l < L; l++)
+        R(nn_max_abs_nowait)(R(layer_input)(net, X, l), batch * net->sizes[l], &mine[2 * l]);
+    R(nn_max_abs_nowait)(db, net->n_biases, &mine[2 * L]);
+    PYNN_PRAGMA(omp barrier)
+    if (!(R(bound_max)(bound, nt, nq, 2 * L) < INFINITY)) return 0;   /* inf or NaN in db */
+    for (int64_t l = 0; l < L; l++) {
+        const double a = R(bound_max)(bound, nt, nq, 2 * l), d = R(bound_max)(bound, nt, nq, 2 * l + 1);
+        if (!(a < INFINITY && d < INFINITY)) return 0;                /* inf or NaN in A or dZ */
+        proven &= (double)batch * a * d * growth * PYNN_MAX(lr, 1.0) <= limit;
+    }
+    if (proven) return 1;
+    for (int64_t l = 0; l < L; l++) {                  /* huge values: compute and check each dW_l */
+        const pynn_segment w = net->segs[2 * l];
+        R(net_weight_products)(net, batch, X, l, l + 1, 1, 0, (real *)net->layer_grad, w.offset);
+        R(nn_all_finite)((real *)net->layer_grad, w.len, finite);
+        if (!*finite) return 0;
+    }
+    return 1;
+}
+/* Team function: the optimizer's update of every layer from A_{l-1}, dZ_l and
+ * db. Plain SGD never forms dW: W = (1 - lr wd) W - lr A^T dZ is one product
+ * per layer (alpha = -lr, beta = 1 - lr wd), all layers in one schedule. The
+ * optimizers with state get each layer's dW in layer_grad and update from it. */
+static void R(net_update)(pynn_net *net, int64_t batch, const real *X, const pynn_optim *opt,
+                          real *state, const real *db)
+{
+    real *p = (real *)net->params, *g = (real *)net->layer_grad;
+    if (opt->kind == PYNN_OPT_SGD && opt->momentum == 0) {
+        R(net_weight_products)(net, batch, X, 0, net->n_layers, -opt->lr,
+                               1 - opt->lr * opt->weight_decay, p, 0);
+    } else {
+        for (int64_t l = 0; l < net->n_layers; l++) {
+            const pynn_segment w = net->segs[2 * l];
+            R(net_weight_products)(net, batch, X, l, l + 1, 1, 0, g, w.offset);
+            R(nn_optim_segment_nowait)(opt, w, p, g, state, net->n_params);
+            PYNN_PRAGMA(omp barrier)                   /* before layer_grad is reused */
+        }
+    }
+    for (int64_t l = 0; l < net->n_layers; l++) {
+        R(nn_optim_segment_nowait)(opt, net->segs[2 * l + 1], p, db, state, net->n_params);
+        db += net->segs[2 * l + 1].len;
+    }
+    PYNN_PRAGMA(omp barrier)
 }
 
 /* Team function: forward, loss, backprop, and the update when the loss and the
@@ -79,13 +210,13 @@ static void R(net_step)(pynn_net *net, int64_t batch, const real *X, const real 
                         const int64_t *labels, const pynn_optim *opt, real *state, double *loss,
                         int *applied)
 {
-    real *grad = (real *)net->grad;
+    real *db = WS(net, net->db_off);
+    double *bounds = R(my_bounds)(net);
     R(net_loss_team)(net, batch, X, T, labels, loss, 1);
-    R(net_backward)(net, batch, X, grad);
-    R(nn_all_finite)(grad, net->n_params, applied);
-    if (*applied && isfinite(*loss))                   /* the same decision on every thread */
-        R(nn_optim_update)(opt, net->segs, 2 * net->n_layers, (real *)net->params, grad, state,
-                           net->n_params);
+    R(net_backward_dz)(net, batch, db, bounds);
+    /* the same decision on every thread */
+    if (isfinite(*loss) && R(net_grad_finite)(net, batch, X, db, opt->lr, bounds, applied))
+        R(net_update)(net, batch, X, opt, state, db);
     else {
         PYNN_PRAGMA(omp single)
         *applied = 0;
@@ -174,4 +305,5 @@ static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
     return applied ? PYNN_OK : PYNN_ERR_NONFINITE;
 }
 
+#undef DZ
 #undef WS

@@ -29,6 +29,17 @@ void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
 /* *finite = 1 if every value is finite, else 0 (a shared variable of the team). */
 void R(nn_all_finite)(const real *x, int64_t n, int *finite);
 
-/* One optimizer update of params from grad over the given segments. */
-void R(nn_optim_update)(const pynn_optim *opt, const pynn_segment *segs, int64_t n_segs,
-                        real *params, const real *grad, real *state, int64_t n_params);
+/* One optimizer update of the parameters in segment sg from g, its gradient
+ * (g[i] belongs to params[sg.offset + i]); state is laid out like params. No
+ * barrier at the end: the caller provides it. */
+void R(nn_optim_segment_nowait)(const pynn_optim *opt, pynn_segment sg, real *params,
+                                const real *g, real *state, int64_t n_params);
+
+/* db_j = sum_i dZ_ij, each column summed by one thread in row order, and
+ * (when max_abs is not NULL) nn_max_abs_nowait of dZ on the way. No barrier at
+ * the end. */
+void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db, double *max_abs);
+
+/* *m = max(*m, max_i |x_i|) over this thread's share of x, or +inf when a value
+ * is inf or NaN. m is the calling thread's own slot; no barrier at the end. */
+void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m);

@@ -2,7 +2,7 @@
  * nn/optim.inc.c: templated body of nn/optim.c. Elementwise over each
  * parameter segment, so the result does not depend on the thread count. */
 
-static void R(sgd_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
+static PYNN_CLONES void R(sgd_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
                            const real *PYNN_RESTRICT g, real *PYNN_RESTRICT v, int64_t n)
 {
     const real lr = (real)o->lr, mu = (real)o->momentum;
@@ -18,7 +18,7 @@ static void R(sgd_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
     }
 }
 
-static void R(adam_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
+static PYNN_CLONES void R(adam_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
                             const real *PYNN_RESTRICT g, real *PYNN_RESTRICT m,
                             real *PYNN_RESTRICT v, int64_t n)
 {
@@ -35,24 +35,19 @@ static void R(adam_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
     }
 }
 
-void R(nn_optim_update)(const pynn_optim *opt, const pynn_segment *segs, int64_t n_segs,
-                        real *params, const real *grad, real *state, int64_t n_params)
+void R(nn_optim_segment_nowait)(const pynn_optim *opt, pynn_segment sg, real *params,
+                                const real *g, real *state, int64_t n_params)
 {
     enum { BLOCK = 4096 };
-    /* every thread walks every segment; blocks of BLOCK values are handed out dynamically */
-    for (int64_t s = 0; s < n_segs; s++) {
-        const pynn_segment sg = segs[s];
-        const real wd = sg.decay ? (real)opt->weight_decay : 0;
-        int64_t blk, n_blk = (sg.len + BLOCK - 1) / BLOCK, chunk = pynn_chunk(n_blk, 8.0 * BLOCK);
-        PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-        for (blk = 0; blk < n_blk; blk++) {
-            int64_t off = sg.offset + blk * BLOCK, len = PYNN_MIN((int64_t)BLOCK, sg.len - blk * BLOCK);
-            if (opt->kind == PYNN_OPT_ADAM)
-                R(adam_segment)(opt, wd, params + off, grad + off, state + off,
-                                state + n_params + off, len);
-            else
-                R(sgd_segment)(opt, wd, params + off, grad + off, state ? state + off : NULL, len);
-        }
+    const real wd = sg.decay ? (real)opt->weight_decay : 0;
+    int64_t blk, n_blk = (sg.len + BLOCK - 1) / BLOCK, chunk = pynn_chunk(n_blk, 8.0 * BLOCK);
+    /* blocks of BLOCK values are handed out dynamically */
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
+    for (blk = 0; blk < n_blk; blk++) {
+        int64_t i = blk * BLOCK, off = sg.offset + i, len = PYNN_MIN((int64_t)BLOCK, sg.len - i);
+        if (opt->kind == PYNN_OPT_ADAM)
+            R(adam_segment)(opt, wd, params + off, g + i, state + off, state + n_params + off, len);
+        else
+            R(sgd_segment)(opt, wd, params + off, g + i, state ? state + off : NULL, len);
     }
-    PYNN_PRAGMA(omp barrier)
 }
