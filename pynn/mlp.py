@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _core, _threads
 from . import _validate as v
+from .optim import Optimizer
 
 ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
 LOSSES = {"mse": 0, "cross_entropy": 1}
@@ -255,7 +256,6 @@ class MLP:
         """Forward, loss, backprop and the optimizer's update in one C call; returns the loss
         before the update. A non-finite loss or gradient raises FloatingPointError and
         changes nothing."""
-        from .optim import Optimizer
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got {type(optimizer).__name__}")
         X, T, labels = self._batch(X, T)
@@ -268,7 +268,6 @@ class MLP:
         array of per-batch losses. Equivalent to train_step on each mini-batch in
         turn, bit for bit. A non-finite step raises FloatingPointError; the
         batches before it stay applied (the error says how many), that one is not."""
-        from .optim import Optimizer
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got {type(optimizer).__name__}")
         X, T, labels = self._batch(X, T)

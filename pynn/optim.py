@@ -28,6 +28,7 @@ class Optimizer:
         self.lr = lr
         self.weight_decay = v.finite_float(weight_decay, "weight_decay", lo=0.0)
         self._states = weakref.WeakKeyDictionary()
+        self._last = None         # (weakref to a net, its state, its n_params): state()'s fast path
 
     @property
     def lr(self):
@@ -42,11 +43,15 @@ class Optimizer:
 
     def state(self, net):
         """The state this optimizer keeps for `net` (created empty on first use)."""
+        last = self._last                           # the usual case: the same net again
+        if last is not None and last[0]() is net and last[1].buffer.size == self._state_len(last[2]):
+            return last[1]
         n = self._state_len(net.n_params)
         st = self._states.get(net)
         if st is None or st.buffer.size != n or st.buffer.dtype != net.dtype:
             st = _State(np.zeros(n, dtype=net.dtype))
             self._states[net] = st
+        self._last = (weakref.ref(net), st, net.n_params)
         return st
 
     def reset(self, net=None):
@@ -55,6 +60,7 @@ class Optimizer:
             self._states.clear()
         else:
             self._states.pop(net, None)
+        self._last = None
 
     def _args(self):
         """(kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled)."""
