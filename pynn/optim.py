@@ -13,7 +13,7 @@ _SGD, _ADAM = 0, 1
 
 
 class _State:
-    __slots__ = ("buffer", "step")
+    __slots__ = ("buffer", "step", "__weakref__")
 
     def __init__(self, buffer):
         self.buffer = buffer      # flat: velocity (SGD), or m then v (Adam)
@@ -28,7 +28,7 @@ class Optimizer:
         self.lr = lr
         self.weight_decay = v.finite_float(weight_decay, "weight_decay", lo=0.0)
         self._states = weakref.WeakKeyDictionary()
-        self._last = None         # (weakref to a net, its state, its n_params): state()'s fast path
+        self._last = None         # weakrefs to the last net and its state, its n_params
 
     @property
     def lr(self):
@@ -44,14 +44,16 @@ class Optimizer:
     def state(self, net):
         """The state this optimizer keeps for `net` (created empty on first use)."""
         last = self._last                           # the usual case: the same net again
-        if last is not None and last[0]() is net and last[1].buffer.size == self._state_len(last[2]):
-            return last[1]
+        if last is not None and last[0]() is net:
+            st = last[1]()
+            if st is not None and st.buffer.size == self._state_len(last[2]):
+                return st
         n = self._state_len(net.n_params)
         st = self._states.get(net)
         if st is None or st.buffer.size != n or st.buffer.dtype != net.dtype:
             st = _State(np.zeros(n, dtype=net.dtype))
             self._states[net] = st
-        self._last = (weakref.ref(net), st, net.n_params)
+        self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
         return st
 
     def reset(self, net=None):

@@ -172,9 +172,10 @@ def test_non_finite_step_is_not_applied(opt):
 def huge_step_data(overflow):
     """float32 data whose loss (summed in float64) and dZ are finite while
     batch * max|X| * max|dZ| is past the largest float32 / 4, so the step's
-    finiteness is not shown by the bound but by computing dW. The first row's
-    X meets the second row's dZ in no product, so dW stays finite, unless
-    `overflow` puts a huge X where the huge dZ is."""
+    finiteness is not shown by the bound but by computing dW. Row 0's huge X
+    meets only row 0's dZ (~0.5e19 W_0j: dW ~5e37 W_0j, finite for the
+    initial |W| < 1.1; the tests assert it), row 1's huge dZ meets X = 0,
+    unless `overflow` puts a huge X there too."""
     X = np.zeros((2, 3), np.float32)
     X[0, 0] = 1e19
     T = np.zeros((2, 2), np.float32)

@@ -112,14 +112,15 @@ def test_train_steps_match_reference(name, seed, dtype):
     assert opt.state(net).step == 3
 
 
-@pytest.mark.parametrize("name", ["sgd", "sgd_wd", "momentum"])
+@pytest.mark.parametrize("name", ["sgd", "sgd_wd", "momentum", "sgd_decay_past_one"])
 def test_train_step_with_a_batch_deeper_than_a_gemm_panel(name, dtype):
-    """Plain SGD adds -lr X^T dZ into W one depth panel (256 rows of the batch)
-    at a time; the result must still be the reference step."""
+    """Plain SGD adds -lr X^T dZ into W one depth panel (at most 256 rows of
+    the batch) at a time; the result must still be the reference step."""
     rng = np.random.default_rng(7)
     net = random_net(rng, [23, 41, 3], dtype, activation="tanh", seed=7)
     X, T = rng.normal(size=(700, 23)), rng.normal(size=(700, 3))
-    opt = OPTIMIZERS[name]()
+    # lr * weight_decay >= 1: the decay factor 1 - lr wd is not a GEMM beta the fused update takes
+    opt = pynn.SGD(lr=1.5, weight_decay=0.8) if name == "sgd_decay_past_one" else OPTIMIZERS[name]()
     Ws, bs = net_params64(net)
     _, dWs, dbs = ref.loss_and_grads(Ws, bs, net.activations, net.loss_name,
                                      X.astype(dtype).astype(np.float64), T, net.leaky_slope)

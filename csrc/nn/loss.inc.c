@@ -16,8 +16,8 @@ static void R(sum_rows)(const double *row_loss, int64_t batch, double scale, dou
     }
 }
 
-PYNN_CLONES void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
-               double *loss, real *dY)
+PYNN_CLONES void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T,
+                           double *row_loss, double *loss, real *dY)
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     const double scale = 2.0 / ((double)batch * (double)n);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * nn/net.c: the network handle: creation and validation, the flat parameter
- * and gradient buffers, the workspace (grown only when a larger batch or more
+ * buffer and one layer's gradient scratch, the workspace (grown only when a larger batch or more
  * threads arrive), and the dtype dispatch of the public pynn_net_* calls. */
 #include <float.h>
 #include <math.h>
@@ -69,7 +69,8 @@ int pynn_net_create(pynn_net **out, int dtype, int64_t n_layers, const int64_t *
     net->a_off = calloc((size_t)n_layers, sizeof *net->a_off);
     net->dz_off = calloc((size_t)n_layers, sizeof *net->dz_off);
     net->params = pynn_alloc((size_t)bytes);
-    /* untouched (so not resident) until an optimizer with state needs it */
+    /* untouched (so not resident) until an optimizer with state or the exact
+     * finiteness check of a huge gradient needs it */
     net->layer_grad = pynn_alloc((size_t)max_w_bytes);
     if (!net->sizes || !net->acts || !net->segs || !net->a_off || !net->dz_off || !net->params ||
         !net->layer_grad) {

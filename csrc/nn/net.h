@@ -17,7 +17,8 @@ struct pynn_net {
     int64_t n_params;
     pynn_segment *segs;      /* 2 n_layers segments: W_1, b_1, W_2, b_2, ... */
     void *params;            /* the flat parameter buffer */
-    void *layer_grad;        /* one layer's dW for the optimizers with state (max n_in n_out) */
+    void *layer_grad;        /* one layer's dW (max n_in n_out): optimizers with state, checks */
+    int grad_finite;         /* the team's shared flag while a dW is checked (net_grad_finite) */
     int64_t n_biases;        /* sum of the layer widths n_1..n_L */
     /* workspace for ws_batch rows: A_1..A_L, dZ_1..dZ_L, db, row losses, GEMM packing */
     void *ws;

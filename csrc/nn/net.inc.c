@@ -144,21 +144,22 @@ static double *R(my_bounds)(pynn_net *net)
 
 /* Team function: whether every value of this step's gradient is finite (the
  * same answer on every thread), mostly without computing it; mine already has
- * the max |dZ_l| (net_backward_dz). Any inf or NaN in
- * A_{l-1} or dZ_l makes a column or row of dW_l inf or NaN; otherwise
- * |dW_ij| = |sum_b A_bi dZ_bj| <= batch max|A_{l-1}| max|dZ_l|, times (1 + u)^batch
- * for the rounding, so when that bound (times lr, for an update fused into the
- * product) stays far below the largest finite value, dW_l is finite. Only when
- * it does not are the dW_l computed, into layer_grad, and checked. */
+ * the max |dZ_l| (net_backward_dz). Any inf or NaN in A_{l-1} or dZ_l makes a
+ * row or column of dW_l inf or NaN; otherwise
+ * |dW_ij| = |sum_b A_bi dZ_bj| <= batch max|A_{l-1}| max|dZ_l| (1 + u)^batch
+ * in any summation order, each depth panel's partial sum included, so a bound
+ * far below the largest finite value shows dW_l finite. Only a layer whose
+ * bound is not gets its dW_l computed, into layer_grad, and checked. (As
+ * before this change, the update's own overflow, from weights near the
+ * largest value or an absurd lr, is not guarded.) */
 static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const real *db,
-                              double lr, double *mine, int *finite)
+                              double *mine)
 {
     const int64_t L = net->n_layers, nq = 2 * L + 1;
     const int nt = PYNN_OMP_NUM_THREADS();
     const double *bound = (const double *)((char *)net->ws + net->bound_off);
     const double limit = (PYNN_IS_F64 ? DBL_MAX : FLT_MAX) / 4;
     const double growth = exp((double)(batch + 2) * (PYNN_IS_F64 ? DBL_EPSILON : FLT_EPSILON));
-    int proven = 1;
     for (int64_t l = 0; l < L; l++)
         R(nn_max_abs_nowait)(R(layer_input)(net, X, l), batch * net->sizes[l], &mine[2 * l]);
     R(nn_max_abs_nowait)(db, net->n_biases, &mine[2 * L]);
@@ -167,26 +168,28 @@ static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const
     for (int64_t l = 0; l < L; l++) {
         const double a = R(bound_max)(bound, nt, nq, 2 * l), d = R(bound_max)(bound, nt, nq, 2 * l + 1);
         if (!(a < INFINITY && d < INFINITY)) return 0;                /* inf or NaN in A or dZ */
-        proven &= (double)batch * a * d * growth * PYNN_MAX(lr, 1.0) <= limit;
     }
-    if (proven) return 1;
-    for (int64_t l = 0; l < L; l++) {                  /* huge values: compute and check each dW_l */
-        const pynn_segment w = net->segs[2 * l];
-        R(net_weight_products)(net, batch, X, l, l + 1, 1, 0, (real *)net->layer_grad, w.offset);
-        R(nn_all_finite)((real *)net->layer_grad, w.len, finite);
-        if (!*finite) return 0;
+    for (int64_t l = 0; l < L; l++) {
+        const double a = R(bound_max)(bound, nt, nq, 2 * l), d = R(bound_max)(bound, nt, nq, 2 * l + 1);
+        if ((double)batch * a * d * growth <= limit) continue;          /* shown finite */
+        R(net_weight_products)(net, batch, X, l, l + 1, 1, 0, (real *)net->layer_grad,
+                               net->segs[2 * l].offset);
+        R(nn_all_finite)((real *)net->layer_grad, net->segs[2 * l].len, &net->grad_finite);
+        if (!net->grad_finite) return 0;               /* read after the check's barrier */
     }
     return 1;
 }
 /* Team function: the optimizer's update of every layer from A_{l-1}, dZ_l and
  * db. Plain SGD never forms dW: W = (1 - lr wd) W - lr A^T dZ is one product
  * per layer (alpha = -lr, beta = 1 - lr wd), all layers in one schedule. The
- * optimizers with state get each layer's dW in layer_grad and update from it. */
+ * optimizers with state (and a decay factor 1 - lr wd <= 0) get each layer's
+ * dW in layer_grad and update from it. */
 static void R(net_update)(pynn_net *net, int64_t batch, const real *X, const pynn_optim *opt,
                           real *state, const real *db)
 {
     real *p = (real *)net->params, *g = (real *)net->layer_grad;
-    if (opt->kind == PYNN_OPT_SGD && opt->momentum == 0) {
+    if (pynn_optim_state_len(opt, 1) == 0) state = NULL;   /* plain SGD: none, whatever is passed */
+    if (opt->kind == PYNN_OPT_SGD && opt->momentum == 0 && opt->lr * opt->weight_decay < 1) {
         R(net_weight_products)(net, batch, X, 0, net->n_layers, -opt->lr,
                                1 - opt->lr * opt->weight_decay, p, 0);
     } else {
@@ -215,7 +218,7 @@ static void R(net_step)(pynn_net *net, int64_t batch, const real *X, const real 
     R(net_loss_team)(net, batch, X, T, labels, loss, 1);
     R(net_backward_dz)(net, batch, db, bounds);
     /* the same decision on every thread */
-    if (isfinite(*loss) && R(net_grad_finite)(net, batch, X, db, opt->lr, bounds, applied))
+    if (isfinite(*loss) && R(net_grad_finite)(net, batch, X, db, bounds))
         R(net_update)(net, batch, X, opt, state, db);
     else {
         PYNN_PRAGMA(omp single)

@@ -3,7 +3,8 @@
  * parameter segment, so the result does not depend on the thread count. */
 
 static PYNN_CLONES void R(sgd_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
-                           const real *PYNN_RESTRICT g, real *PYNN_RESTRICT v, int64_t n)
+                                       const real *PYNN_RESTRICT g, real *PYNN_RESTRICT v,
+                                       int64_t n)
 {
     const real lr = (real)o->lr, mu = (real)o->momentum;
     int64_t i;
@@ -19,8 +20,8 @@ static PYNN_CLONES void R(sgd_segment)(const pynn_optim *o, real wd, real *PYNN_
 }
 
 static PYNN_CLONES void R(adam_segment)(const pynn_optim *o, real wd, real *PYNN_RESTRICT w,
-                            const real *PYNN_RESTRICT g, real *PYNN_RESTRICT m,
-                            real *PYNN_RESTRICT v, int64_t n)
+                                        const real *PYNN_RESTRICT g, real *PYNN_RESTRICT m,
+                                        real *PYNN_RESTRICT v, int64_t n)
 {
     const real lr = (real)o->lr, b1 = (real)o->beta1, b2 = (real)o->beta2, eps = (real)o->eps;
     const real c1 = (real)(1.0 / (1.0 - pow(o->beta1, (double)o->step)));  /* 1 / (1 - b1^t) */
