@@ -149,9 +149,9 @@ static double *R(my_bounds)(pynn_net *net)
  * |dW_ij| = |sum_b A_bi dZ_bj| <= batch max|A_{l-1}| max|dZ_l| (1 + u)^batch
  * in any summation order, each depth panel's partial sum included, so a bound
  * far below the largest finite value shows dW_l finite. Only a layer whose
- * bound is not gets its dW_l computed, into layer_grad, and checked. (As
- * before this change, the update's own overflow, from weights near the
- * largest value or an absurd lr, is not guarded.) */
+ * bound is not gets its dW_l computed, into layer_grad, and checked. (The
+ * update's own overflow, from weights near the largest value or an absurd lr,
+ * is not guarded: the promise is about the loss and the gradient.) */
 static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const real *db,
                               double *mine)
 {
