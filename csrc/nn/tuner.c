@@ -44,11 +44,12 @@ void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
     int i;
     if (nt < 1 || nt > PYNN_TUNER_MAX_THREADS || !(flops > 0) || !(seconds > 0)) return;
     t->last = nt;
+    if (nt > t->top) t->top = nt;
     if (!t->warm[nt]) {                                         /* warm-up call: not typical */
         t->warm[nt] = 1;
         return;
     }
-    for (i = 1; i <= PYNN_TUNER_MAX_THREADS; i++)               /* was this call a probe? */
+    for (i = 1; i <= t->top; i++)                               /* was this call a probe? */
         if (t->cost[i] > 0 && (best_cost == 0 || t->cost[i] < best_cost)) best_cost = t->cost[i];
     c = seconds / flops;
     if (t->cost[nt] > best_cost) {                              /* a probe: restart the budget */

@@ -21,6 +21,7 @@ typedef struct {
     int adaptive;                      /* 0: always use the allowed maximum */
     int last;                          /* threads the last call used */
     int probe_up;                      /* direction of the next probe */
+    int top;                           /* the largest count recorded so far */
     int64_t calls_since_probe;
     double seconds_since_probe;
     double cost[PYNN_TUNER_MAX_THREADS + 1];   /* moving average of seconds per flop; 0 = untried */
