@@ -5,6 +5,8 @@
  * every inf and NaN lies above the largest finite value; an integer max
  * vectorizes where a float max with NaN semantics does not. */
 #include <float.h>
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #if PYNN_IS_F64
