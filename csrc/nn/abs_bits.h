@@ -22,6 +22,18 @@ static inline R(abs_bits_t) R(abs_bits)(real x)
     return b & (PYNN_IS_F64 ? (R(abs_bits_t))INT64_MAX : (R(abs_bits_t))INT32_MAX);
 }
 
+/* The largest abs_bits over x[0..n): past abs_bits(largest finite) exactly when
+ * some x is inf or NaN. */
+static inline R(abs_bits_t) R(abs_bits_max)(const real *x, int64_t n)
+{
+    R(abs_bits_t) top = 0;
+    for (int64_t i = 0; i < n; i++) {
+        R(abs_bits_t) b = R(abs_bits)(x[i]);
+        top = b > top ? b : top;
+    }
+    return top;
+}
+
 /* *m = max(*m, the |x| whose bits are top), or +inf when that is inf or NaN. */
 static inline void R(abs_bits_merge)(R(abs_bits_t) top, double *m)
 {

@@ -80,15 +80,8 @@ PYNN_CLONES void R(nn_all_finite)(const real *x, int64_t n, int *finite)
     *finite = 1;
     PYNN_PRAGMA(omp for schedule(dynamic, chunk))
     for (c = 0; c < n_blocks; c++) {
-        const real *v = x + c * BLOCK;
-        int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
-        real acc[8] = {0};                       /* 8 lanes the compiler keeps in vectors */
-        int64_t i;
-        for (i = 0; i + 8 <= len; i += 8)
-            for (int j = 0; j < 8; j++) acc[j] += v[i + j] - v[i + j];  /* 0, or NaN for inf/NaN */
-        for (; i < len; i++) acc[0] += v[i] - v[i];
-        for (int j = 1; j < 8; j++) acc[0] += acc[j];
-        if (acc[0] != 0) {                        /* NaN */
+        const int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
+        if (R(abs_bits_max)(x + c * BLOCK, len) > R(abs_bits)(PYNN_IS_F64 ? DBL_MAX : FLT_MAX)) {
             PYNN_PRAGMA(omp atomic write)
             *finite = 0;
         }
@@ -102,13 +95,7 @@ PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
     int64_t n_blocks = (n + BLOCK - 1) / BLOCK, c, chunk = pynn_chunk(n_blocks, BLOCK);
     PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (c = 0; c < n_blocks; c++) {
-        const real *v = x + c * BLOCK;
-        int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK), i;
-        R(abs_bits_t) top = 0;
-        for (i = 0; i < len; i++) {
-            R(abs_bits_t) b = R(abs_bits)(v[i]);
-            top = b > top ? b : top;
-        }
-        R(abs_bits_merge)(top, m);
+        const int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
+        R(abs_bits_merge)(R(abs_bits_max)(x + c * BLOCK, len), m);
     }
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * nn/net.c: the network handle: creation and validation, the flat parameter
- * buffer and one layer's gradient scratch, the workspace (grown only when a larger batch or more
- * threads arrive), and the dtype dispatch of the public pynn_net_* calls. */
+ * buffer and one layer's gradient scratch, the workspace (grown only when a
+ * larger batch or more threads arrive), and the dtype dispatch of the public
+ * pynn_net_* calls. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
