@@ -89,6 +89,23 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
     const V slope = V_SET1(e ? (real)e->slope : (real)0);
     const int kind = e ? e->kind : 0, act = e ? e->act : 0;
     int i, h;
+    if (mr == MR && nr == NR && !e) {           /* the common tile: unrolled, no spill */
+        if (beta == 0) {
+#pragma GCC unroll 6
+            for (i = 0; i < MR; i++)
+#pragma GCC unroll 2
+                for (h = 0; h < 2; h++) V_STORE(c + i * ldc + h * VL, V_MUL(va, acc[i][h]));
+        } else {
+#pragma GCC unroll 6
+            for (i = 0; i < MR; i++)
+#pragma GCC unroll 2
+                for (h = 0; h < 2; h++) {
+                    real *ci = c + i * ldc + h * VL;
+                    V_STORE(ci, V_FMA(va, acc[i][h], V_MUL(vb, V_LOAD(ci))));
+                }
+        }
+        return;
+    }
     if (mr == MR && nr == NR) {
         for (i = 0; i < MR; i++)
             for (h = 0; h < 2; h++) {
@@ -167,7 +184,8 @@ void R(pynn_gemm_ukr_avx2)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
 
 /* Transposing pack, dst[p * rows + i] = src[i * ld + p]: rows in groups of VL
  * (the last may hold fewer, read as zero), columns p in blocks of VL through a
- * register transpose, the p tail one by one. */
+ * register transpose, the p tail one by one. It prefetches the same rows of the
+ * next micro-panel (rows further on; a prefetch never faults past the end). */
 void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, real *dst)
 {
     const int64_t kc_v = kc / VL * VL;
@@ -180,6 +198,9 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
         int i, q;
         for (p = 0; p < kc_v; p += VL) {
             V r[VL];
+            if (p % (64 / sizeof(real)) == 0)   /* this group's rows in the next micro-panel: */
+                for (i = 0; i < v; i++)          /* short strided streams the prefetcher misses */
+                    _mm_prefetch((const char *)(s + (rows + i) * ld + p), _MM_HINT_T0);
             for (i = 0; i < VL; i++) r[i] = i < v ? V_LOAD(s + i * ld + p) : V_ZERO();
             R(transpose)(r);
             for (q = 0; q < VL; q++) {
