@@ -25,6 +25,20 @@
  * dynamically (a thread that loses its core delays nobody for long), and each
  * chunk's result never depends on which thread ran it. */
 
+/* Runs the braced block of team function calls `...` on a team of nt threads.
+ * For one thread it opens no team: the block then runs outside any parallel
+ * region, which gives the same results, while libgomp's team of one costs
+ * about 1000 instructions per call (it allocates the team). */
+#define PYNN_TEAM(nt, ...)                              \
+    do {                                                \
+        if ((nt) > 1) {                                 \
+            PYNN_PRAGMA(omp parallel num_threads(nt))   \
+            __VA_ARGS__                                 \
+        } else {                                        \
+            __VA_ARGS__                                 \
+        }                                               \
+    } while (0)
+
 /* Iterations per dynamically handed-out chunk: enough that one chunk carries
  * about PYNN_CHUNK_WORK flops, so that tiny loops stay on one thread. */
 #define PYNN_CHUNK_WORK 16384.0

@@ -331,9 +331,9 @@ int R(pynn_gemm_ws)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, r
     if (m == 0 || n == 0) return PYNN_OK;
     if (!ws && k > 0 && alpha != 0) return PYNN_ERR_ARG;
     nt = gemm_threads(n_threads, 2.0 * (double)m * (double)n * (double)k);
-    /* one thread opens no team at all: cheapest for small products */
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    R(pynn_gemm_team)(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, epi, ws);
+    PYNN_TEAM(nt, {
+        R(pynn_gemm_team)(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, epi, ws);
+    });
     return PYNN_OK;
 }
 
