@@ -10,9 +10,11 @@
 #include <omp.h>
 #define PYNN_OMP_THREAD_NUM() omp_get_thread_num()
 #define PYNN_OMP_NUM_THREADS() omp_get_num_threads()
+#define PYNN_OMP_IN_PARALLEL() omp_in_parallel()
 #else
 #define PYNN_OMP_THREAD_NUM() 0
 #define PYNN_OMP_NUM_THREADS() 1
+#define PYNN_OMP_IN_PARALLEL() 0
 #endif
 
 #define PYNN_PRAGMA(x) _Pragma(#x)
@@ -26,17 +28,19 @@
  * chunk's result never depends on which thread ran it. */
 
 /* Runs the braced block of team function calls `...` on a team of nt threads.
- * For one thread it opens no team: the block then runs outside any parallel
- * region, which gives the same results, while libgomp's team of one costs
- * about 1000 instructions per call (it allocates the team). */
-#define PYNN_TEAM(nt, ...)                              \
-    do {                                                \
-        if ((nt) > 1) {                                 \
-            PYNN_PRAGMA(omp parallel num_threads(nt))   \
-            __VA_ARGS__                                 \
-        } else {                                        \
-            __VA_ARGS__                                 \
-        }                                               \
+ * For one thread, called outside any parallel region, it opens no team: the
+ * block runs on the calling thread alone, with the same results, while
+ * libgomp's team of one costs about 1000 instructions per call (it allocates
+ * the team). Inside a caller's parallel region a team of one is opened, so the
+ * block's work-sharing constructs never bind to the caller's team. */
+#define PYNN_TEAM(nt, ...)                                      \
+    do {                                                        \
+        if ((nt) > 1 || PYNN_OMP_IN_PARALLEL()) {               \
+            PYNN_PRAGMA(omp parallel num_threads(nt))           \
+            __VA_ARGS__                                         \
+        } else {                                                \
+            __VA_ARGS__                                         \
+        }                                                       \
     } while (0)
 
 /* Iterations per dynamically handed-out chunk: enough that one chunk carries
