@@ -22,7 +22,7 @@ def dtype_arg(dtype, name="dtype"):
 
 def real_array(x, name):
     """x as an ndarray of a real numeric dtype (bool, int or float); no copy if it is one."""
-    a = np.asarray(x)
+    a = x if type(x) is np.ndarray else np.asarray(x)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
     return a

@@ -42,6 +42,8 @@ def matmul(a, b, out=None):
     a, b = v.real_array(a, "a"), v.real_array(b, "b")
     if out is not None and isinstance(out, np.ndarray) and out.dtype in v.FLOAT_DTYPES:
         dtype = out.dtype
+    elif a.dtype == b.dtype and a.dtype in v.FLOAT_DTYPES:
+        dtype = a.dtype                   # nothing to promote (the common case, O(1))
     else:
         dtype = _common_dtype(a, b)
     A, ta = _operand(a, "a", dtype)
@@ -51,12 +53,12 @@ def matmul(a, b, out=None):
         raise ValueError(f"matmul: a is {a.shape} and b is {b.shape}; b must have {k} rows")
     n = b.shape[1]
     if out is None:
-        out = np.empty((m, n), dtype)
+        out = target = np.empty((m, n), dtype)
     else:
         v.out_array(out, "out", (m, n), dtype)
-    target = out
-    if np.may_share_memory(out, A) or np.may_share_memory(out, B):
-        target = np.empty_like(out)       # the product must not read what it writes
+        target = out
+        if np.may_share_memory(out, A) or np.may_share_memory(out, B):
+            target = np.empty_like(out)   # the product must not read what it writes
     _core.gemm(ta, tb, A, B, target, 1.0, 0.0, _threads.get_num_threads())
     if target is not out:
         out[...] = target
