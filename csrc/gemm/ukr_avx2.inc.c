@@ -89,23 +89,6 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
     const V slope = V_SET1(e ? (real)e->slope : (real)0);
     const int kind = e ? e->kind : 0, act = e ? e->act : 0;
     int i, h;
-    if (mr == MR && nr == NR && !e) {           /* the common tile: unrolled, no spill */
-        if (beta == 0) {
-#pragma GCC unroll 6
-            for (i = 0; i < MR; i++)
-#pragma GCC unroll 2
-                for (h = 0; h < 2; h++) V_STORE(c + i * ldc + h * VL, V_MUL(va, acc[i][h]));
-        } else {
-#pragma GCC unroll 6
-            for (i = 0; i < MR; i++)
-#pragma GCC unroll 2
-                for (h = 0; h < 2; h++) {
-                    real *ci = c + i * ldc + h * VL;
-                    V_STORE(ci, V_FMA(va, acc[i][h], V_MUL(vb, V_LOAD(ci))));
-                }
-        }
-        return;
-    }
     if (mr == MR && nr == NR) {
         for (i = 0; i < MR; i++)
             for (h = 0; h < 2; h++) {
@@ -142,6 +125,17 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
         c##i##1 = V_FMA(ai, b1, c##i##1);                               \
     }
 
+/* C row i of a full tile without epilogue: C = alpha acc (beta == 0) or
+ * alpha acc + beta C, both halves. */
+#define PLAIN(x, p) V_MUL(va, x)
+#define SCALED(x, p) V_FMA(va, x, V_MUL(vb, V_LOAD(p)))
+#define STORE_ROW(i, F)                                                 \
+    {                                                                   \
+        real *ci = c + (i) * ldc;                                       \
+        V_STORE(ci, F(c##i##0, ci));                                    \
+        V_STORE(ci + VL, F(c##i##1, ci + VL));                          \
+    }
+
 ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
                            real *c, int64_t ldc, real alpha, real beta, int mr, int nr,
                            const pynn_epilogue *e)
@@ -163,6 +157,17 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
         a += cs_a;
         b += NR;
+    }
+    if (mr == MR && nr == NR && !e) {           /* the common tile: straight from registers */
+        const V va = V_SET1(alpha), vb = V_SET1(beta);
+        if (beta == 0) {
+            STORE_ROW(0, PLAIN) STORE_ROW(1, PLAIN) STORE_ROW(2, PLAIN)
+            STORE_ROW(3, PLAIN) STORE_ROW(4, PLAIN) STORE_ROW(5, PLAIN)
+        } else {
+            STORE_ROW(0, SCALED) STORE_ROW(1, SCALED) STORE_ROW(2, SCALED)
+            STORE_ROW(3, SCALED) STORE_ROW(4, SCALED) STORE_ROW(5, SCALED)
+        }
+        return;
     }
     {
         V acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -215,6 +220,9 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
 }
 
 #undef ROW
+#undef PLAIN
+#undef SCALED
+#undef STORE_ROW
 #undef MR
 #undef NR
 #undef V

@@ -242,30 +242,31 @@ static void R(gather)(pynn_net *net, const real *X, const real *T, const int64_t
     }
 }
 
-/*** @@ENTRY: each public call runs in ONE parallel region of nt threads (none for one) ***/
+/*** @@ENTRY: each public call opens ONE parallel region of nt threads ***/
 
 static int R(net_forward)(pynn_net *net, int64_t batch, const void *X, void *Y, int nt)
 {
-    PYNN_TEAM(nt, { R(net_run)(net, batch, (const real *)X, (real *)Y, 0); });
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    R(net_run)(net, batch, (const real *)X, (real *)Y, 0);
     return PYNN_OK;
 }
 
 static int R(net_loss)(pynn_net *net, int64_t batch, const void *X, const void *T,
                        const int64_t *labels, double *loss, int nt)
 {
-    PYNN_TEAM(nt, {
-        R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0);
-    });
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0);
     return PYNN_OK;
 }
 
 static int R(net_gradients)(pynn_net *net, int64_t batch, const void *X, const void *T,
                             const int64_t *labels, double *loss, void *grad, int nt)
 {
-    PYNN_TEAM(nt, {
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    {
         R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 1);
         R(net_backward)(net, batch, (const real *)X, (real *)grad);
-    });
+    }
     return PYNN_OK;
 }
 
@@ -274,10 +275,9 @@ static int R(net_train_step)(pynn_net *net, int64_t batch, const void *X, const 
                              double *loss, int nt)
 {
     int applied = 1;
-    PYNN_TEAM(nt, {
-        R(net_step)(net, batch, (const real *)X, (const real *)T, labels, opt, (real *)state, loss,
-                    &applied);
-    });
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    R(net_step)(net, batch, (const real *)X, (const real *)T, labels, opt, (real *)state, loss,
+                &applied);
     return applied ? PYNN_OK : PYNN_ERR_NONFINITE;     /* not applied: nothing changed */
 }
 
@@ -292,7 +292,8 @@ static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
     const int64_t n_batches = (n_idx + batch_size - 1) / batch_size;
     const int64_t *lg = (const int64_t *)((char *)net->ws + net->lg_off);
     int applied = 1;
-    PYNN_TEAM(nt, {
+    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
+    {
         pynn_optim o = *opt;
         for (int64_t b = 0; b < n_batches && applied; b++) {  /* every thread sees the same flag */
             const int64_t rows = PYNN_MIN(batch_size, n_idx - b * batch_size);
@@ -303,7 +304,7 @@ static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
             PYNN_PRAGMA(omp single)
             *n_done = b + applied;
         }
-    });
+    }
     return applied ? PYNN_OK : PYNN_ERR_NONFINITE;
 }
 
