@@ -29,10 +29,13 @@
 
 /* Runs the braced block of team function calls `...` on a team of nt threads.
  * For one thread, called outside any parallel region, it opens no team: the
- * block runs on the calling thread alone, with the same results, while
- * libgomp's team of one costs about 1000 instructions per call (it allocates
- * the team). Inside a caller's parallel region a team of one is opened, so the
- * block's work-sharing constructs never bind to the caller's team. */
+ * block runs on the calling thread alone (libgomp's team of one costs about
+ * 1000 instructions: it allocates the team). Only for blocks that skip their
+ * work-sharing constructs when alone (the GEMM's item loop): outside a team,
+ * libgomp allocates every work-sharing construct's state instead, which costs
+ * more than the team for a training step's dozen loops. Inside a caller's
+ * parallel region a team of one is opened, so nothing binds to the caller's
+ * team. */
 #define PYNN_TEAM(nt, ...)                                      \
     do {                                                        \
         if ((nt) > 1 || PYNN_OMP_IN_PARALLEL()) {               \

@@ -286,6 +286,14 @@ static void R(plan_item)(const R(gemm_plan) *pl, int64_t it, char *mine)
                  (real *)mine, (real *)(mine + pl->b_bytes));
 }
 
+/* Item `it` of the shared schedule: its product is the o with first[o] <= it < first[o + 1]. */
+static inline void R(run_item)(const R(gemm_plan) *pl, const int64_t *first, int64_t it, char *mine)
+{
+    int o;
+    for (o = 0; it >= first[o + 1]; o++) {}
+    R(plan_item)(&pl[o], it - first[o], mine);
+}
+
 void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
 {
     R(gemm_plan) pl[PYNN_GEMM_MAX_OPS];
@@ -305,10 +313,12 @@ void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
         /* 5th loop (jc) and the tiles' rows of every product, handed out
          * dynamically; one chunk of everything when the work is too small to split */
         const int64_t chunk = gemm_threads(team, flops) == 1 ? PYNN_MAX(first[n_ops], 1) : 1;
-        PYNN_PRAGMA(omp for schedule(dynamic, chunk))
-        for (it = 0; it < first[n_ops]; it++) {
-            for (o = 0; it >= first[o + 1]; o++) {}
-            R(plan_item)(&pl[o], it - first[o], mine);
+        if (team == 1) {            /* no work-sharing construct: outside a team libgomp */
+            for (it = 0; it < first[n_ops]; it++)       /* would allocate one per call */
+                R(run_item)(pl, first, it, mine);
+        } else {
+            PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+            for (it = 0; it < first[n_ops]; it++) R(run_item)(pl, first, it, mine);
         }
     }
     /* (implicit barrier: every C is complete for every thread of the team) */
