@@ -46,11 +46,10 @@ ALWAYS_INLINE void R(pack_a_mr)(R(pack_rows_fn) fast, const real *A, int64_t rs,
         } else if (mr == MR && rs == 1) {       /* A transposed: MR contiguous values per p */
             for (p = 0; p < kc; p++)
                 for (i = 0; i < MR; i++) dst[p * MR + i] = src[p * cs + i];
-        } else {
-            for (p = 0; p < kc; p++) {
-                for (i = 0; i < MR; i++)         /* fixed trip count: no memset per p */
-                    dst[p * MR + i] = i < mr ? src[i * rs + p * cs] : (real)0;
-            }
+        } else {                                /* ragged: zero rows past mr, then copy */
+            memset(dst, 0, (size_t)(kc * MR) * sizeof(real));
+            for (i = 0; i < mr; i++)
+                for (p = 0; p < kc; p++) dst[p * MR + i] = src[i * rs + p * cs];
         }
     }
 }
