@@ -125,6 +125,8 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
         c##i##1 = V_FMA(ai, b1, c##i##1);                               \
     }
 
+#define ROW_HALF(i) c##i##0 = V_FMA(V_BCAST(a + (i) * rs_a), b0, c##i##0);
+
 /* C row i of a full tile without epilogue: C = alpha acc (beta == 0) or
  * alpha acc + beta C, both halves. */
 #define PLAIN(x, p) V_MUL(va, x)
@@ -151,12 +153,22 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
     }
+    if (nr <= VL) {                             /* one vector of columns (an output layer */
+#pragma GCC unroll 4                            /* of <= VL units): half the FMAs */
+        for (p = 0; p < k; p++) {
+            V b0 = V_LOADA(b);
+            ROW_HALF(0) ROW_HALF(1) ROW_HALF(2) ROW_HALF(3) ROW_HALF(4) ROW_HALF(5)
+            a += cs_a;
+            b += NR;
+        }
+    } else {
 #pragma GCC unroll 4
-    for (p = 0; p < k; p++) {                   /* acc += a(:, p) b(p, :) */
-        V b0 = V_LOADA(b), b1 = V_LOADA(b + VL);
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-        a += cs_a;
-        b += NR;
+        for (p = 0; p < k; p++) {               /* acc += a(:, p) b(p, :) */
+            V b0 = V_LOADA(b), b1 = V_LOADA(b + VL);
+            ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+            a += cs_a;
+            b += NR;
+        }
     }
     if (mr == MR && nr == NR && !e) {           /* the common tile: straight from registers */
         const V va = V_SET1(alpha), vb = V_SET1(beta);
@@ -220,6 +232,7 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
 }
 
 #undef ROW
+#undef ROW_HALF
 #undef PLAIN
 #undef SCALED
 #undef STORE_ROW
