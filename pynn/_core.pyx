@@ -5,8 +5,12 @@ Design:
   (a) The Python layer (pynn/*.py) validates every argument and converts arrays
       to C-contiguous arrays of the network's dtype; this module assumes that
       was done, and C checks sizes again as a second line of defence.
-  (b) Arrays come in as typed memoryviews (`real` is float or double); `# IN`
-      arguments are const, so read-only arrays are accepted.
+  (b) Arrays come in as objects with the buffer protocol; _get() takes a view
+      of each (C-contiguous, the expected dtype and number of dimensions, else
+      ValueError) and hands C its first element: cheaper per call than typed
+      memoryviews, which matters for a tiny network's step. `# IN` arguments
+      are read-only views, so read-only arrays are accepted. Every view is
+      released when the call ends, on every path.
   (c) Every C call runs inside `with nogil:`; one C call does the whole job (a
       forward pass, a gradient, a training step).
   (d) n_threads is resolved once by the Python layer (pynn._threads) and passed
@@ -15,15 +19,12 @@ Design:
   (f) A Net serializes its calls with a lock: one network used from two Python
       threads at once is serialized, never corrupted.
 """
-from cpython.buffer cimport PyBUF_WRITABLE
+from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release,
+                             PyObject_GetBuffer)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 cimport pynn._cpynn as c
 
 import threading
-
-ctypedef fused real:
-    float
-    double
 
 DTYPE_F32 = c.PYNN_F32
 DTYPE_F64 = c.PYNN_F64
@@ -46,23 +47,71 @@ cdef int _check(int status, str context) except -1:
     raise _EXC.get(status, RuntimeError)(f"{context}: {msg}")
 
 
-cdef inline const void *_data2(const real[:, ::1] a) noexcept:
-    """The first element of an optional matrix (NULL for None)."""
-    return NULL if a is None else <const void *>&a[0, 0]
+# ------------------------------------------------------------- array views
+
+cdef enum:
+    LABELS = -1          # _get's dtype for int64 class labels
+    N_VIEWS = 9          # the most arrays one call takes (dense_backward)
+
+ctypedef struct Views:
+    Py_buffer v[N_VIEWS]
+    int n
 
 
-cdef inline const int64_t *_labels(const int64_t[::1] labels) noexcept:
-    return NULL if labels is None else &labels[0]
+cdef inline void _views_init(Views *vs) noexcept:
+    vs.n = 0
 
 
-cdef inline void *_state(real[::1] state) noexcept:
-    """Optimizer state, NULL when there is none (plain SGD)."""
-    return NULL if state is None or state.shape[0] == 0 else <void *>&state[0]
+cdef inline void _views_release(Views *vs) noexcept:
+    cdef int i
+    for i in range(vs.n):
+        PyBuffer_Release(&vs.v[i])
+    vs.n = 0
 
 
-cdef inline int _dt(real zero) noexcept nogil:
-    """The pynn_dtype of a fused specialization: _dt(<real>0)."""
-    return c.PYNN_F32 if real is float else c.PYNN_F64
+cdef int _dtype_of(a, str name) except -1:
+    """The pynn_dtype of a float32 or float64 array."""
+    kind = getattr(a, "dtype", None)
+    if kind == "float32":
+        return c.PYNN_F32
+    if kind == "float64":
+        return c.PYNN_F64
+    raise ValueError(f"{name} must be a float32 or float64 array")
+
+
+cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name) except NULL:
+    """A view of `a`, held in vs until released: a C-contiguous ndim-D array of
+    dtype (a pynn_dtype, or LABELS for int64), else ValueError naming it."""
+    cdef Py_buffer *v = &vs.v[vs.n]
+    cdef const char *f
+    try:
+        PyObject_GetBuffer(a, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (PyBUF_WRITABLE if writable else 0))
+    except (BufferError, TypeError, ValueError) as e:   # not contiguous, read-only, no buffer
+        raise ValueError(f"{_want(name, dtype, ndim, writable)} ({e})") from None
+    vs.n += 1
+    f = v.format                                # requested, so set: "f", "d", "l", ...
+    if f != NULL and (f[0] == b"=" or f[0] == b"@"):
+        f += 1                                  # native byte order, said explicitly
+    if f == NULL or f[0] == 0 or f[1] != 0 or v.ndim != ndim or not (
+            (dtype == c.PYNN_F32 and f[0] == b"f" and v.itemsize == 4)
+            or (dtype == c.PYNN_F64 and f[0] == b"d" and v.itemsize == 8)
+            or (dtype == LABELS and (f[0] == b"l" or f[0] == b"q") and v.itemsize == 8)):
+        raise ValueError(_want(name, dtype, ndim, writable))
+    return v
+
+
+cdef str _want(str name, int dtype, int ndim, bint writable):
+    kind = "int64" if dtype == LABELS else "float32" if dtype == c.PYNN_F32 else "float64"
+    return f"{name} must be a C-contiguous{' writable' if writable else ''} {ndim}-D {kind} array"
+
+
+cdef inline void *_opt(Views *vs, a, int dtype, int ndim, bint writable, str name) except? NULL:
+    """The first element of an optional array (NULL for None or an empty one)."""
+    cdef Py_buffer *v
+    if a is None:
+        return NULL
+    v = _get(vs, a, dtype, ndim, writable, name)
+    return v.buf if v.len else NULL
 
 
 # -------------------------------------------------------------------- info
@@ -104,61 +153,122 @@ def _tuner_for_tests(const double[::1] seconds_per_call, int64_t n_calls):
 
 # -------------------------------------------------------------------- ops
 
-def gemm(bint trans_a, bint trans_b, const real[:, ::1] A, const real[:, ::1] B,  # IN
-         real[:, ::1] C, double alpha, double beta, int n_threads):                # OUT
+def gemm(bint trans_a, bint trans_b, A, B,      # IN
+         C, double alpha, double beta, int n_threads):   # OUT
     """C = alpha op(A) op(B) + beta C on C-contiguous buffers; op(X) = X.T when trans."""
-    cdef int64_t m = C.shape[0], n = C.shape[1]
-    cdef int64_t k = A.shape[0] if trans_a else A.shape[1]
-    cdef int st
-    with nogil:
-        st = c.pynn_gemm(_dt(<real>0), trans_a, trans_b, m, n, k, alpha, &A[0, 0], A.shape[1],
-                         &B[0, 0], B.shape[1], beta, &C[0, 0], n, NULL, n_threads)
+    cdef Views vs
+    cdef Py_buffer *a
+    cdef Py_buffer *b
+    cdef Py_buffer *cc
+    cdef int dt = _dtype_of(C, "C"), st
+    cdef int64_t m, n, k
+    _views_init(&vs)
+    try:
+        a = _get(&vs, A, dt, 2, False, "A")
+        b = _get(&vs, B, dt, 2, False, "B")
+        cc = _get(&vs, C, dt, 2, True, "C")
+        m, n = cc.shape[0], cc.shape[1]
+        k = a.shape[0] if trans_a else a.shape[1]
+        if (a.shape[1] if trans_a else a.shape[0]) != m or (b.shape[1] if trans_b else b.shape[0]) != k \
+                or (b.shape[0] if trans_b else b.shape[1]) != n:
+            raise ValueError("matmul: the shapes of A, B and C do not match")
+        with nogil:
+            st = c.pynn_gemm(dt, trans_a, trans_b, m, n, k, alpha, a.buf, a.shape[1], b.buf,
+                             b.shape[1], beta, cc.buf, n, NULL, n_threads)
+    finally:
+        _views_release(&vs)
     _check(st, "matmul")
 
 
-def dense_forward(const real[:, ::1] X, const real[:, ::1] W, const real[::1] b,  # IN
-                  real[:, ::1] A, int act, double slope, int n_threads):            # OUT
-    cdef int st
-    with nogil:
-        st = c.pynn_dense_forward(_dt(<real>0), X.shape[0], W.shape[0],
-                                  W.shape[1], &X[0, 0], &W[0, 0], &b[0], act, slope, &A[0, 0],
-                                  n_threads)
+def dense_forward(X, W, b, A, int act, double slope, int n_threads):   # IN X, W, b; OUT A
+    cdef Views vs
+    cdef Py_buffer *x
+    cdef Py_buffer *w
+    cdef const void *pb
+    cdef void *pa
+    cdef int dt = _dtype_of(W, "W"), st
+    _views_init(&vs)
+    try:
+        x = _get(&vs, X, dt, 2, False, "X")
+        w = _get(&vs, W, dt, 2, False, "W")
+        pb = _get(&vs, b, dt, 1, False, "b").buf
+        pa = _get(&vs, A, dt, 2, True, "A").buf
+        with nogil:
+            st = c.pynn_dense_forward(dt, x.shape[0], w.shape[0], w.shape[1], x.buf, w.buf, pb,
+                                      act, slope, pa, n_threads)
+    finally:
+        _views_release(&vs)
     _check(st, "dense_forward")
 
 
-def dense_backward(const real[:, ::1] X, const real[:, ::1] W, const real[:, ::1] A,  # IN
-                   const real[:, ::1] dA, int act, double slope,                     # IN
-                   real[:, ::1] dX, real[:, ::1] dW, real[::1] db, int n_threads):   # OUT
-    cdef int st
-    with nogil:
-        st = c.pynn_dense_backward(_dt(<real>0), X.shape[0], W.shape[0],
-                                   W.shape[1], &X[0, 0], &W[0, 0], &A[0, 0], &dA[0, 0], act, slope,
-                                   &dX[0, 0], &dW[0, 0], &db[0], n_threads)
+def dense_backward(X, W, A, dA, int act, double slope,   # IN
+                   dX, dW, db, int n_threads):           # OUT
+    cdef Views vs
+    cdef Py_buffer *x
+    cdef Py_buffer *w
+    cdef const void *pa
+    cdef const void *pda
+    cdef void *pdx
+    cdef void *pdw
+    cdef void *pdb
+    cdef int dt = _dtype_of(W, "W"), st
+    _views_init(&vs)
+    try:
+        x = _get(&vs, X, dt, 2, False, "X")
+        w = _get(&vs, W, dt, 2, False, "W")
+        pa = _get(&vs, A, dt, 2, False, "A").buf
+        pda = _get(&vs, dA, dt, 2, False, "dA").buf
+        pdx = _get(&vs, dX, dt, 2, True, "dX").buf
+        pdw = _get(&vs, dW, dt, 2, True, "dW").buf
+        pdb = _get(&vs, db, dt, 1, True, "db").buf
+        with nogil:
+            st = c.pynn_dense_backward(dt, x.shape[0], w.shape[0], w.shape[1], x.buf, w.buf, pa,
+                                       pda, act, slope, pdx, pdw, pdb, n_threads)
+    finally:
+        _views_release(&vs)
     _check(st, "dense_backward")
 
 
-def mse(const real[:, ::1] Y, const real[:, ::1] T, real[:, ::1] dY, int n_threads):
+def mse(Y, T, dY, int n_threads):
     """Returns mean((Y - T)^2); fills dY = 2 (Y - T) / Y.size unless dY is None."""
+    cdef Views vs
+    cdef Py_buffer *y
+    cdef const void *pt
+    cdef void *pdy
     cdef double loss = 0
-    cdef int st
-    cdef void *dptr = <void *>_data2(dY)
-    with nogil:
-        st = c.pynn_mse(_dt(<real>0), Y.shape[0], Y.shape[1],
-                        &Y[0, 0], &T[0, 0], &loss, dptr, n_threads)
+    cdef int dt = _dtype_of(Y, "Y"), st
+    _views_init(&vs)
+    try:
+        y = _get(&vs, Y, dt, 2, False, "Y")
+        pt = _get(&vs, T, dt, 2, False, "T").buf
+        pdy = _opt(&vs, dY, dt, 2, True, "dY")
+        with nogil:
+            st = c.pynn_mse(dt, y.shape[0], y.shape[1], y.buf, pt, &loss, pdy, n_threads)
+    finally:
+        _views_release(&vs)
     _check(st, "mse")
     return loss
 
 
-def softmax_cross_entropy(const real[:, ::1] Z, const real[:, ::1] T,  # IN (T or labels)
-                          const int64_t[::1] labels, real[:, ::1] dZ, int n_threads):
+def softmax_cross_entropy(Z, T, labels, dZ, int n_threads):   # IN Z, T or labels; OUT dZ
+    cdef Views vs
+    cdef Py_buffer *z
+    cdef const void *pt
+    cdef const int64_t *pl
+    cdef void *pdz
     cdef double loss = 0
-    cdef int st
-    cdef const void *tptr = _data2(T)
-    cdef const int64_t *lptr = _labels(labels)
-    cdef void *dptr = <void *>_data2(dZ)
-    with nogil:
-        st = c.pynn_softmax_cross_entropy(_dt(<real>0), Z.shape[0],
-                                          Z.shape[1], &Z[0, 0], tptr, lptr, &loss, dptr, n_threads)
+    cdef int dt = _dtype_of(Z, "Z"), st
+    _views_init(&vs)
+    try:
+        z = _get(&vs, Z, dt, 2, False, "Z")
+        pt = _opt(&vs, T, dt, 2, False, "T")
+        pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+        pdz = _opt(&vs, dZ, dt, 2, True, "dZ")
+        with nogil:
+            st = c.pynn_softmax_cross_entropy(dt, z.shape[0], z.shape[1], z.buf, pt, pl, &loss,
+                                              pdz, n_threads)
+    finally:
+        _views_release(&vs)
     _check(st, "softmax_cross_entropy")
     return loss
 
@@ -244,58 +354,95 @@ cdef class Net:
                 st = c.pynn_net_reserve(self.ptr, batch, n_threads)
         _check(st, "reserving the workspace")
 
-    def forward(self, const real[:, ::1] X, real[:, ::1] Y, int n_threads):
+    def forward(self, X, Y, int n_threads):   # IN X; OUT Y
+        cdef Views vs
+        cdef Py_buffer *x
+        cdef void *py
         cdef int st
-        with self.lock:
-            with nogil:
-                st = c.pynn_net_forward(self.ptr, X.shape[0], &X[0, 0], &Y[0, 0], n_threads)
+        _views_init(&vs)
+        try:
+            x = _get(&vs, X, self.dtype, 2, False, "X")
+            py = _get(&vs, Y, self.dtype, 2, True, "Y").buf
+            with self.lock:
+                with nogil:
+                    st = c.pynn_net_forward(self.ptr, x.shape[0], x.buf, py, n_threads)
+        finally:
+            _views_release(&vs)
         _check(st, "forward")
 
-    def loss(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-             int n_threads):
+    def loss(self, X, T, labels, int n_threads):   # IN X, T or labels
+        cdef Views vs
+        cdef Py_buffer *x
+        cdef const void *pt
+        cdef const int64_t *pl
         cdef double loss = 0
         cdef int st
-        cdef const void *tptr = _data2(T)
-        cdef const int64_t *lptr = _labels(labels)
-        with self.lock:
-            with nogil:
-                st = c.pynn_net_loss(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &loss, n_threads)
+        _views_init(&vs)
+        try:
+            x = _get(&vs, X, self.dtype, 2, False, "X")
+            pt = _opt(&vs, T, self.dtype, 2, False, "T")
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+            with self.lock:
+                with nogil:
+                    st = c.pynn_net_loss(self.ptr, x.shape[0], x.buf, pt, pl, &loss, n_threads)
+        finally:
+            _views_release(&vs)
         _check(st, "loss")
         return loss
 
-    def gradients(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-                  real[::1] grad, int n_threads):
+    def gradients(self, X, T, labels, grad, int n_threads):   # IN X, T or labels; OUT grad
+        cdef Views vs
+        cdef Py_buffer *x
+        cdef const void *pt
+        cdef const int64_t *pl
+        cdef void *pg
         cdef double loss = 0
         cdef int st
-        cdef const void *tptr = _data2(T)
-        cdef const int64_t *lptr = _labels(labels)
-        with self.lock:
-            with nogil:
-                st = c.pynn_net_gradients(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &loss,
-                                          &grad[0], n_threads)
+        _views_init(&vs)
+        try:
+            x = _get(&vs, X, self.dtype, 2, False, "X")
+            pt = _opt(&vs, T, self.dtype, 2, False, "T")
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+            pg = _get(&vs, grad, self.dtype, 1, True, "grad").buf
+            with self.lock:
+                with nogil:
+                    st = c.pynn_net_gradients(self.ptr, x.shape[0], x.buf, pt, pl, &loss, pg,
+                                              n_threads)
+        finally:
+            _views_release(&vs)
         _check(st, "gradients")
         return loss
 
-    def train_step(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-                   opt_args, counter, real[::1] state, int n_threads):
-        """One forward + loss + backprop + update; returns the loss. opt_args is
+    def train_step(self, X, T, labels, opt_args, counter, state, int n_threads):
+        """One forward + loss + backprop + update; returns the loss. X and T (or
+        labels) IN, state (the optimizer's, may be empty) IN/OUT. opt_args is
         (kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled);
         counter.step (updates applied so far) is advanced here, with no Python
         bytecode between the C call and the count, so a KeyboardInterrupt can never
         separate the weights from the optimizer's step count. Raises
         FloatingPointError (nothing applied) when the loss or gradient is not finite."""
         cdef c.pynn_optim opt = _optim(opt_args, counter.step + 1)
+        cdef Views vs
+        cdef Py_buffer *x
+        cdef const void *pt
+        cdef const int64_t *pl
+        cdef void *ps
         cdef double loss = 0
         cdef int st
-        cdef const void *tptr = _data2(T)
-        cdef const int64_t *lptr = _labels(labels)
-        cdef void *sptr = _state(state)
-        with self.lock:
-            with nogil:
-                st = c.pynn_net_train_step(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &opt, sptr,
-                                           &loss, n_threads)
-            if st == c.PYNN_OK:
-                counter.step += 1
+        _views_init(&vs)
+        try:
+            x = _get(&vs, X, self.dtype, 2, False, "X")
+            pt = _opt(&vs, T, self.dtype, 2, False, "T")
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+            ps = _opt(&vs, state, self.dtype, 1, True, "state")
+            with self.lock:
+                with nogil:
+                    st = c.pynn_net_train_step(self.ptr, x.shape[0], x.buf, pt, pl, &opt, ps,
+                                               &loss, n_threads)
+                if st == c.PYNN_OK:
+                    counter.step += 1
+        finally:
+            _views_release(&vs)
         if st == c.PYNN_ERR_NONFINITE:
             raise FloatingPointError(
                 f"train_step: the loss ({loss!r}) or its gradient is not finite; the step was "
@@ -303,30 +450,43 @@ cdef class Net:
         _check(st, "train_step")
         return loss
 
-    def train_batches(self, const real[:, ::1] X, const real[:, ::1] T, const int64_t[::1] labels,
-                      const int64_t[::1] idx, int64_t batch_size, opt_args, counter,
-                      real[::1] state, double[::1] losses, int n_threads):
+    def train_batches(self, X, T, labels, idx, int64_t batch_size, opt_args, counter, state,
+                      losses, int n_threads):
         """Training steps on the mini-batches of rows idx[b*batch_size:(b+1)*batch_size],
         in one C call; returns the number of batches applied (all, unless a step was
         not finite: then losses[n] holds that step's loss and FloatingPointError is
         NOT raised here, so the caller can report how far it got). counter.step
-        advances by the batches applied, as in train_step."""
+        advances by the batches applied, as in train_step. X, T (or labels), idx
+        (int64 row indices) IN; state IN/OUT; losses (float64) OUT."""
         cdef c.pynn_optim opt = _optim(opt_args, counter.step + 1)
+        cdef Views vs
+        cdef Py_buffer *x
+        cdef Py_buffer *ix
+        cdef const void *pt
+        cdef const int64_t *pl
+        cdef void *ps
+        cdef double *plosses
         cdef int64_t n_done = 0
         cdef int st
-        cdef const void *tptr = _data2(T)
-        cdef const int64_t *lptr = _labels(labels)
-        cdef void *sptr = _state(state)
-        with self.lock:
-            with nogil:
-                st = c.pynn_net_train_batches(self.ptr, X.shape[0], &X[0, 0], tptr, lptr, &idx[0],
-                                              idx.shape[0], batch_size, &opt, sptr, &losses[0],
-                                              &n_done, n_threads)
-            counter.step += n_done
+        _views_init(&vs)
+        try:
+            x = _get(&vs, X, self.dtype, 2, False, "X")
+            pt = _opt(&vs, T, self.dtype, 2, False, "T")
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+            ix = _get(&vs, idx, LABELS, 1, False, "idx")
+            ps = _opt(&vs, state, self.dtype, 1, True, "state")
+            plosses = <double *>_get(&vs, losses, c.PYNN_F64, 1, True, "losses").buf
+            with self.lock:
+                with nogil:
+                    st = c.pynn_net_train_batches(self.ptr, x.shape[0], x.buf, pt, pl,
+                                                  <const int64_t *>ix.buf, ix.shape[0], batch_size,
+                                                  &opt, ps, plosses, &n_done, n_threads)
+                counter.step += n_done
+        finally:
+            _views_release(&vs)
         if st != c.PYNN_ERR_NONFINITE:
             _check(st, "train_batches")
         return n_done
-
 
 cdef c.pynn_optim _optim(opt_args, int64_t step) except *:
     """The C optimizer struct from (kind, lr, momentum, nesterov, weight_decay, beta1,

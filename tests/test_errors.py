@@ -34,6 +34,36 @@ def test_bad_sizes(sizes, exc, match):
         pynn.MLP(sizes)
 
 
+def test_binding_checks_arrays_itself(net):
+    """The second line of defence below the Python checks: pynn._core takes a
+    view of each array and rejects a wrong dtype, layout or rank by name."""
+    from pynn import _core
+    X = np.ones((5, 3))                                  # float64 for a float32 network
+    T = np.ones((5, 2), np.float32)
+    opt = pynn.SGD(lr=0.1)
+    st = opt.state(net)
+    unchanged(net, lambda: net._net.train_step(X, T, None, opt._args(), st, st.buffer, 1),
+              ValueError, "X must be a C-contiguous 2-D float32 array")
+    Xf = np.ones((5, 3), np.float32)
+    unchanged(net, lambda: net._net.train_step(Xf, T.ravel(), None, opt._args(), st, st.buffer, 1),
+              ValueError, "T must be a C-contiguous 2-D float32 array")
+    unchanged(net, lambda: net._net.loss(Xf, None, np.zeros(5, np.int32), 1),
+              ValueError, "labels must be a C-contiguous 1-D int64 array")
+    with pytest.raises(ValueError, match="X must be a C-contiguous 2-D float32 array"):
+        net._net.forward(np.ones((3, 5), np.float32).T, np.empty((5, 2), np.float32), 1)
+    ro = np.empty((5, 2), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="Y must be a C-contiguous writable 2-D float32 array"):
+        net._net.forward(Xf, ro, 1)
+    with pytest.raises(ValueError, match="C must be a float32 or float64 array"):
+        _core.gemm(False, False, Xf, Xf, np.empty((5, 5), np.int32), 1.0, 0.0, 1)
+    with pytest.raises(ValueError, match="shapes of A, B and C do not match"):
+        _core.gemm(False, False, Xf, Xf, np.empty((5, 5), np.float32), 1.0, 0.0, 1)
+    with pytest.raises(ValueError, match="B must be a C-contiguous 2-D float64 array"):
+        _core.gemm(False, False, np.ones((2, 2)), np.ones((2, 2), np.float32),
+                   np.empty((2, 2)), 1.0, 0.0, 1)
+
+
 def test_c_layer_checks_overflow_itself():
     from pynn import _core
     with pytest.raises(ValueError, match="overflow"):
