@@ -127,15 +127,39 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
 
 #define ROW_HALF(i) c##i##0 = V_FMA(V_BCAST(a + (i) * rs_a), b0, c##i##0);
 
-/* C row i of a full tile without epilogue: C = alpha acc (beta == 0) or
- * alpha acc + beta C, both halves. */
-#define PLAIN(x, p) V_MUL(va, x)
-#define SCALED(x, p) V_FMA(va, x, V_MUL(vb, V_LOAD(p)))
-#define STORE_ROW(i, F)                                                 \
-    {                                                                   \
-        real *ci = c + (i) * ldc;                                       \
-        V_STORE(ci, F(c##i##0, ci));                                    \
-        V_STORE(ci + VL, F(c##i##1, ci + VL));                          \
+/* One vector of a full tile: alpha acc (+ beta C), then the epilogue kind/act,
+ * both constants where FULL_TILE expands; bias_h / deriv_ih point at the
+ * vector's bias values / derivative source (NULL when the kind takes none). */
+ALWAYS_INLINE V R(full_vec)(int kind, int act, int beta0, V x, const real *ci, V va, V vb,
+                            V slope, const real *bias_h, const real *deriv_ih)
+{
+    x = beta0 ? V_MUL(va, x) : V_FMA(va, x, V_MUL(vb, V_LOAD(ci)));
+    if (kind == PYNN_EPI_NONE) return x;
+    if (kind == PYNN_EPI_BIAS_ACT)
+        return R(epi_vec)(kind, act, slope, x, bias_h != NULL, bias_h ? V_LOAD(bias_h) : V_ZERO(),
+                          V_ZERO());
+    return R(epi_vec)(kind, act, slope, x, 0, V_ZERO(), V_LOAD(deriv_ih));
+}
+
+/* A full tile stored straight from the named accumulators, row by row. */
+#define FULL_ROW(i, KIND, ACT, BETA0)                                                       \
+    {                                                                                       \
+        real *ci = c + (i) * ldc;                                                           \
+        const real *di = (KIND) == PYNN_EPI_MUL_DACT ? deriv + (i) * ld_deriv : NULL;       \
+        V_STORE(ci, R(full_vec)(KIND, ACT, BETA0, c##i##0, ci, va, vb, slope, bias, di));   \
+        V_STORE(ci + VL, R(full_vec)(KIND, ACT, BETA0, c##i##1, ci + VL, va, vb, slope,     \
+                                     bias ? bias + VL : NULL, di ? di + VL : NULL));        \
+    }
+#define FULL_TILE(KIND, ACT)                                                                \
+    {                                                                                       \
+        if (beta == 0) {                                                                    \
+            FULL_ROW(0, KIND, ACT, 1) FULL_ROW(1, KIND, ACT, 1) FULL_ROW(2, KIND, ACT, 1)   \
+            FULL_ROW(3, KIND, ACT, 1) FULL_ROW(4, KIND, ACT, 1) FULL_ROW(5, KIND, ACT, 1)   \
+        } else {                                                                            \
+            FULL_ROW(0, KIND, ACT, 0) FULL_ROW(1, KIND, ACT, 0) FULL_ROW(2, KIND, ACT, 0)   \
+            FULL_ROW(3, KIND, ACT, 0) FULL_ROW(4, KIND, ACT, 0) FULL_ROW(5, KIND, ACT, 0)   \
+        }                                                                                   \
+        return;                                                                             \
     }
 
 ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
@@ -170,16 +194,14 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
             b += NR;
         }
     }
-    if (mr == MR && nr == NR && !e) {           /* the common tile: straight from registers */
-        const V va = V_SET1(alpha), vb = V_SET1(beta);
-        if (beta == 0) {
-            STORE_ROW(0, PLAIN) STORE_ROW(1, PLAIN) STORE_ROW(2, PLAIN)
-            STORE_ROW(3, PLAIN) STORE_ROW(4, PLAIN) STORE_ROW(5, PLAIN)
-        } else {
-            STORE_ROW(0, SCALED) STORE_ROW(1, SCALED) STORE_ROW(2, SCALED)
-            STORE_ROW(3, SCALED) STORE_ROW(4, SCALED) STORE_ROW(5, SCALED)
-        }
-        return;
+    if (mr == MR && nr == NR) {                 /* full tiles of the common epilogues: */
+        const V va = V_SET1(alpha), vb = V_SET1(beta);  /* no spill, no branch per vector */
+        const V slope = V_SET1(e ? (real)e->slope : (real)0);
+        if (!e) FULL_TILE(PYNN_EPI_NONE, PYNN_ACT_IDENTITY)
+        if (e->kind == PYNN_EPI_BIAS_ACT && e->act == PYNN_ACT_RELU)
+            FULL_TILE(PYNN_EPI_BIAS_ACT, PYNN_ACT_RELU)
+        if (e->kind == PYNN_EPI_MUL_DACT && e->act == PYNN_ACT_RELU)
+            FULL_TILE(PYNN_EPI_MUL_DACT, PYNN_ACT_RELU)
     }
     {
         V acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -233,9 +255,8 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
 
 #undef ROW
 #undef ROW_HALF
-#undef PLAIN
-#undef SCALED
-#undef STORE_ROW
+#undef FULL_ROW
+#undef FULL_TILE
 #undef MR
 #undef NR
 #undef V
