@@ -126,6 +126,17 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
     }
 
 #define ROW_HALF(i) c##i##0 = V_FMA(V_BCAST(a + (i) * rs_a), b0, c##i##0);
+#define K_FULL V b0 = V_LOADA(b), b1 = V_LOADA(b + VL);
+#define K_HALF V b0 = V_LOADA(b);
+#define K_LOOP(LOAD_B, ROWS)                                            \
+    {                                                                   \
+        _Pragma("GCC unroll 4")                                         \
+        for (p = 0; p < k; p++) {                                       \
+            LOAD_B ROWS                                                 \
+            a += cs_a;                                                  \
+            b += NR;                                                    \
+        }                                                               \
+    }
 
 /* One vector of a full tile: alpha acc (+ beta C), then the epilogue kind/act,
  * both constants where FULL_TILE expands; bias_h / deriv_ih point at the
@@ -177,22 +188,17 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
         _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
     }
-    if (nr <= VL) {                             /* one vector of columns (an output layer */
-#pragma GCC unroll 4                            /* of <= VL units): half the FMAs */
-        for (p = 0; p < k; p++) {
-            V b0 = V_LOADA(b);
-            ROW_HALF(0) ROW_HALF(1) ROW_HALF(2) ROW_HALF(3) ROW_HALF(4) ROW_HALF(5)
-            a += cs_a;
-            b += NR;
-        }
+    /* acc += a(:, p) b(p, :), only over the rows and vectors the tile has: a
+     * ragged edge of <= 2 or <= 4 rows (a batch of 32 = 5 x 6 + 2) or an output
+     * layer of <= VL units runs that many FMAs, not 12 */
+    if (nr <= VL) {
+        if (mr <= 2) K_LOOP(K_HALF, ROW_HALF(0) ROW_HALF(1))
+        else if (mr <= 4) K_LOOP(K_HALF, ROW_HALF(0) ROW_HALF(1) ROW_HALF(2) ROW_HALF(3))
+        else K_LOOP(K_HALF, ROW_HALF(0) ROW_HALF(1) ROW_HALF(2) ROW_HALF(3) ROW_HALF(4) ROW_HALF(5))
     } else {
-#pragma GCC unroll 4
-        for (p = 0; p < k; p++) {               /* acc += a(:, p) b(p, :) */
-            V b0 = V_LOADA(b), b1 = V_LOADA(b + VL);
-            ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-            a += cs_a;
-            b += NR;
-        }
+        if (mr <= 2) K_LOOP(K_FULL, ROW(0) ROW(1))
+        else if (mr <= 4) K_LOOP(K_FULL, ROW(0) ROW(1) ROW(2) ROW(3))
+        else K_LOOP(K_FULL, ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5))
     }
     if (mr == MR && nr == NR) {                 /* full tiles of the common epilogues: */
         const V va = V_SET1(alpha), vb = V_SET1(beta);  /* no spill, no branch per vector */
@@ -255,6 +261,9 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
 
 #undef ROW
 #undef ROW_HALF
+#undef K_FULL
+#undef K_HALF
+#undef K_LOOP
 #undef FULL_ROW
 #undef FULL_TILE
 #undef MR
