@@ -99,8 +99,12 @@ def edge_shapes(kern, dtype):
     """(m, n, k): one dimension at a time through every boundary of the kernel
     set's blocking, the others moderate primes; then a few combined."""
     MR, NR, MC, KC, NC, SUP, SUPT = BLOCKS[kern][dtype]
-    ms = sorted({1, 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 97})
-    ns = sorted({1, NR - 1, NR, NR + 1, SUP, SUP + 1, SUPT, SUPT + 1, 4 * NR + 3, 131} - {0})
+    # ragged row tiles of every height (the kernel runs <= 2 / <= 4 / all rows), and
+    # column tiles either side of one vector (<= NR / 2 columns run half the FMAs)
+    ms = sorted({1, 2, MR - 3, MR - 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 97}
+                - {0, -1})
+    ns = sorted({1, NR // 2, NR // 2 + 1, NR - 1, NR, NR + 1, SUP, SUP + 1, SUPT, SUPT + 1,
+                 4 * NR + 3, 131} - {0})
     ks = sorted({1, 2, 7, KC - 1, KC, KC + 1, 2 * KC + 3})
     shapes = [(m, 37, 29) for m in ms] + [(13, n, 29) for n in ns] + [(13, 37, k) for k in ks]
     shapes += [(2 * MC + 5, 3 * NR + 1, KC + 1), (MR + 1, NC + 5, 5), (MC + 1, SUP, KC + 1),
@@ -234,17 +238,17 @@ def test_epilogue_applied_once_after_full_k(dtype, act):
 def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
     """The epilogue in the kernel's registers rounds exactly like applying it to
     the stored product afterwards (act.h's order of operations), on full and
-    edge tiles, with beta != 0 and NaN passed through."""
+    edge tiles, with beta 0 (C's NaN overwritten) and not, NaN passed through."""
     rng = np.random.default_rng(9)
     MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
     slope = dtype(0.1)
     for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1)]:
-        for ta, tb in TRANS:
+        for (ta, tb), beta in [(t, b) for t in TRANS for b in (0.5, 0.0)]:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
             C0[0, 0] = np.nan
             plain = C0.copy()
-            c_gemm(ta, tb, m, n, k, 1.0, A, B, 0.5, plain)
+            c_gemm(ta, tb, m, n, k, 1.0, A, B, beta, plain)
             D = act_np(act, rng.uniform(-2, 2, (m, n))).astype(dtype)
             D[-1, 0] = np.nan
             if act in ("identity", "relu", "leaky_relu"):       # forward, in registers
@@ -254,14 +258,14 @@ def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
                         "leaky_relu": np.where(z < 0, slope * z, z)}[act]
                 C = C0.copy()
                 epi = Epilogue(1, ACT_CODES[act], 0.1, bias.ctypes.data, None, 0)
-                c_gemm(ta, tb, m, n, k, 1.0, A, B, 0.5, C, epi)
+                c_gemm(ta, tb, m, n, k, 1.0, A, B, beta, C, epi)
                 np.testing.assert_array_equal(C, want)
             want = {"identity": plain, "sigmoid": plain * (D * (dtype(1) - D)),
                     "tanh": plain * (dtype(1) - D * D), "relu": np.where(D > 0, plain, dtype(0)),
                     "leaky_relu": np.where(D > 0, plain, slope * plain)}[act]
             C = C0.copy()
             epi = Epilogue(2, ACT_CODES[act], 0.1, None, D.ctypes.data, n)
-            c_gemm(ta, tb, m, n, k, 1.0, A, B, 0.5, C, epi)
+            c_gemm(ta, tb, m, n, k, 1.0, A, B, beta, C, epi)
             np.testing.assert_array_equal(C, want)
 
 
