@@ -184,9 +184,13 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
     const int64_t ld_deriv = deriv ? e->ld_deriv : 0;
     int64_t p;
     int i;
-    for (i = 0; i < mr; i++) {                  /* C rows come in while A, B stream */
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    for (i = 0; i < mr; i++) {                  /* C rows (and the derivative's source) */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);        /* come in while A, */
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);   /* B stream */
+        if (deriv) {
+            _mm_prefetch((const char *)(deriv + i * ld_deriv), _MM_HINT_T0);
+            _mm_prefetch((const char *)(deriv + i * ld_deriv + NR - 1), _MM_HINT_T0);
+        }
     }
     /* acc += a(:, p) b(p, :), only over the rows and vectors the tile has: a
      * ragged edge of <= 2 or <= 4 rows (a batch of 32 = 5 x 6 + 2) or an output
