@@ -3,12 +3,14 @@
 
 Design:
   (a) The Python layer (pynn/*.py) validates every argument and converts arrays
-      to C-contiguous arrays of the network's dtype; this module assumes that
-      was done, and C checks sizes again as a second line of defence.
+      to C-contiguous arrays of the network's dtype, with messages for users;
+      this module checks every array again (b), and C its sizes, as second
+      and third lines of defence.
   (b) Arrays come in as objects with the buffer protocol; _get() takes a view
-      of each (C-contiguous, the expected dtype and number of dimensions, else
-      ValueError) and hands C its first element: cheaper per call than typed
-      memoryviews, which matters for a tiny network's step. `# IN` arguments
+      of each (C-contiguous, the expected dtype, number of dimensions and
+      shape, else ValueError naming it) and hands C its first element: C sees
+      only pointers and sizes, and a view costs less per call than a typed
+      memoryview, which matters for a tiny network's step. `# IN` arguments
       are read-only views, so read-only arrays are accepted. Every view is
       released when the call ends, on every path.
   (c) Every C call runs inside `with nogil:`; one C call does the whole job (a
@@ -19,12 +21,15 @@ Design:
   (f) A Net serializes its calls with a lock: one network used from two Python
       threads at once is serialized, never corrupted.
 """
-from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release,
-                             PyObject_GetBuffer)
+from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_IsContiguous,
+                             PyBuffer_Release, PyObject_GetBuffer)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 cimport pynn._cpynn as c
 
+import sys
 import threading
+
+cdef bint _LITTLE_ENDIAN = sys.byteorder == "little"
 
 DTYPE_F32 = c.PYNN_F32
 DTYPE_F64 = c.PYNN_F64
@@ -79,24 +84,35 @@ cdef int _dtype_of(a, str name) except -1:
     raise ValueError(f"{name} must be a float32 or float64 array")
 
 
-cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name) except NULL:
+cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
+                     int64_t rows=-1, int64_t cols=-1) except NULL:
     """A view of `a`, held in vs until released: a C-contiguous ndim-D array of
-    dtype (a pynn_dtype, or LABELS for int64), else ValueError naming it."""
-    cdef Py_buffer *v = &vs.v[vs.n]
+    dtype (a pynn_dtype, or LABELS for int64) with `rows` rows and `cols`
+    columns where those are >= 0, else ValueError naming it. C sees only
+    pointers and sizes, so this is where a buffer too small is caught."""
+    cdef Py_buffer *v
     cdef const char *f
+    if vs.n >= N_VIEWS:
+        raise RuntimeError("pynn._core: more arrays than N_VIEWS in one call")
+    v = &vs.v[vs.n]
     try:
         PyObject_GetBuffer(a, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (PyBUF_WRITABLE if writable else 0))
     except (BufferError, TypeError, ValueError) as e:   # not contiguous, read-only, no buffer
         raise ValueError(f"{_want(name, dtype, ndim, writable)} ({e})") from None
     vs.n += 1
     f = v.format                                # requested, so set: "f", "d", "l", ...
-    if f != NULL and (f[0] == b"=" or f[0] == b"@"):
+    if f != NULL and (f[0] == b"=" or f[0] == b"@" or (f[0] == b"<" and _LITTLE_ENDIAN)):
         f += 1                                  # native byte order, said explicitly
-    if f == NULL or f[0] == 0 or f[1] != 0 or v.ndim != ndim or not (
-            (dtype == c.PYNN_F32 and f[0] == b"f" and v.itemsize == 4)
-            or (dtype == c.PYNN_F64 and f[0] == b"d" and v.itemsize == 8)
-            or (dtype == LABELS and (f[0] == b"l" or f[0] == b"q") and v.itemsize == 8)):
+    if (f == NULL or f[0] == 0 or f[1] != 0 or v.ndim != ndim or (writable and v.readonly)
+            or not PyBuffer_IsContiguous(v, b"C") or not (
+                (dtype == c.PYNN_F32 and f[0] == b"f" and v.itemsize == 4)
+                or (dtype == c.PYNN_F64 and f[0] == b"d" and v.itemsize == 8)
+                or (dtype == LABELS and (f[0] == b"l" or f[0] == b"q") and v.itemsize == 8))):
         raise ValueError(_want(name, dtype, ndim, writable))
+    if (rows >= 0 and v.shape[0] != rows) or (cols >= 0 and ndim > 1 and v.shape[1] != cols):
+        want = ", ".join(str(d) if d >= 0 else "n" for d in (rows, cols)[:ndim])
+        got = ", ".join(str(v.shape[i]) for i in range(v.ndim))
+        raise ValueError(f"{name} must have shape ({want}{',' if ndim == 1 else ''}), got ({got})")
     return v
 
 
@@ -105,13 +121,23 @@ cdef str _want(str name, int dtype, int ndim, bint writable):
     return f"{name} must be a C-contiguous{' writable' if writable else ''} {ndim}-D {kind} array"
 
 
-cdef inline void *_opt(Views *vs, a, int dtype, int ndim, bint writable, str name) except? NULL:
-    """The first element of an optional array (NULL for None or an empty one)."""
-    cdef Py_buffer *v
+cdef inline void *_opt(Views *vs, a, int dtype, int ndim, bint writable, str name,
+                       int64_t rows=-1, int64_t cols=-1) except? NULL:
+    """The first element of an optional array (NULL for None), checked as _get does."""
     if a is None:
         return NULL
-    v = _get(vs, a, dtype, ndim, writable, name)
-    return v.buf if v.len else NULL
+    return _get(vs, a, dtype, ndim, writable, name, rows, cols).buf
+
+
+cdef void *_state(Views *vs, state, int dtype, const c.pynn_optim *opt, int64_t n_params) except? NULL:
+    """The optimizer's state: NULL when it keeps none (plain SGD, whatever is
+    passed), else exactly pynn_optim_state_len elements."""
+    cdef int64_t n = c.pynn_optim_state_len(opt, n_params)
+    if n == 0:
+        return NULL
+    if state is None:
+        raise ValueError(f"state must hold {n} values for this optimizer, got None")
+    return _get(vs, state, dtype, 1, True, "state", n).buf
 
 
 # -------------------------------------------------------------------- info
@@ -189,10 +215,10 @@ def dense_forward(X, W, b, A, int act, double slope, int n_threads):   # IN X, W
     cdef int dt = _dtype_of(W, "W"), st
     _views_init(&vs)
     try:
-        x = _get(&vs, X, dt, 2, False, "X")
         w = _get(&vs, W, dt, 2, False, "W")
-        pb = _get(&vs, b, dt, 1, False, "b").buf
-        pa = _get(&vs, A, dt, 2, True, "A").buf
+        x = _get(&vs, X, dt, 2, False, "X", -1, w.shape[0])
+        pb = _get(&vs, b, dt, 1, False, "b", w.shape[1]).buf
+        pa = _get(&vs, A, dt, 2, True, "A", x.shape[0], w.shape[1]).buf
         with nogil:
             st = c.pynn_dense_forward(dt, x.shape[0], w.shape[0], w.shape[1], x.buf, w.buf, pb,
                                       act, slope, pa, n_threads)
@@ -214,13 +240,13 @@ def dense_backward(X, W, A, dA, int act, double slope,   # IN
     cdef int dt = _dtype_of(W, "W"), st
     _views_init(&vs)
     try:
-        x = _get(&vs, X, dt, 2, False, "X")
         w = _get(&vs, W, dt, 2, False, "W")
-        pa = _get(&vs, A, dt, 2, False, "A").buf
-        pda = _get(&vs, dA, dt, 2, False, "dA").buf
-        pdx = _get(&vs, dX, dt, 2, True, "dX").buf
-        pdw = _get(&vs, dW, dt, 2, True, "dW").buf
-        pdb = _get(&vs, db, dt, 1, True, "db").buf
+        x = _get(&vs, X, dt, 2, False, "X", -1, w.shape[0])
+        pa = _get(&vs, A, dt, 2, False, "A", x.shape[0], w.shape[1]).buf
+        pda = _get(&vs, dA, dt, 2, False, "dA", x.shape[0], w.shape[1]).buf
+        pdx = _get(&vs, dX, dt, 2, True, "dX", x.shape[0], w.shape[0]).buf
+        pdw = _get(&vs, dW, dt, 2, True, "dW", w.shape[0], w.shape[1]).buf
+        pdb = _get(&vs, db, dt, 1, True, "db", w.shape[1]).buf
         with nogil:
             st = c.pynn_dense_backward(dt, x.shape[0], w.shape[0], w.shape[1], x.buf, w.buf, pa,
                                        pda, act, slope, pdx, pdw, pdb, n_threads)
@@ -240,8 +266,8 @@ def mse(Y, T, dY, int n_threads):
     _views_init(&vs)
     try:
         y = _get(&vs, Y, dt, 2, False, "Y")
-        pt = _get(&vs, T, dt, 2, False, "T").buf
-        pdy = _opt(&vs, dY, dt, 2, True, "dY")
+        pt = _get(&vs, T, dt, 2, False, "T", y.shape[0], y.shape[1]).buf
+        pdy = _opt(&vs, dY, dt, 2, True, "dY", y.shape[0], y.shape[1])
         with nogil:
             st = c.pynn_mse(dt, y.shape[0], y.shape[1], y.buf, pt, &loss, pdy, n_threads)
     finally:
@@ -261,9 +287,9 @@ def softmax_cross_entropy(Z, T, labels, dZ, int n_threads):   # IN Z, T or label
     _views_init(&vs)
     try:
         z = _get(&vs, Z, dt, 2, False, "Z")
-        pt = _opt(&vs, T, dt, 2, False, "T")
-        pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
-        pdz = _opt(&vs, dZ, dt, 2, True, "dZ")
+        pt = _opt(&vs, T, dt, 2, False, "T", z.shape[0], z.shape[1])
+        pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", z.shape[0])
+        pdz = _opt(&vs, dZ, dt, 2, True, "dZ", z.shape[0], z.shape[1])
         with nogil:
             st = c.pynn_softmax_cross_entropy(dt, z.shape[0], z.shape[1], z.buf, pt, pl, &loss,
                                               pdz, n_threads)
@@ -281,6 +307,7 @@ cdef class Net:
     cdef c.pynn_net *ptr
     cdef readonly int dtype
     cdef readonly int64_t n_params
+    cdef readonly int64_t n_in, n_out
     cdef Py_ssize_t shape[1]
     cdef Py_ssize_t strides[1]
     cdef object lock
@@ -296,6 +323,7 @@ cdef class Net:
         _check(st, "creating the network")
         self.dtype = dtype
         self.n_params = c.pynn_net_n_params(self.ptr)
+        self.n_in, self.n_out = sz[0], sz[sz.shape[0] - 1]
         self.shape[0] = self.n_params
         self.strides[0] = 4 if dtype == DTYPE_F32 else 8
         self.lock = threading.Lock()
@@ -361,8 +389,8 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X")
-            py = _get(&vs, Y, self.dtype, 2, True, "Y").buf
+            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+            py = _get(&vs, Y, self.dtype, 2, True, "Y", x.shape[0], self.n_out).buf
             with self.lock:
                 with nogil:
                     st = c.pynn_net_forward(self.ptr, x.shape[0], x.buf, py, n_threads)
@@ -379,9 +407,9 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X")
-            pt = _opt(&vs, T, self.dtype, 2, False, "T")
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
             with self.lock:
                 with nogil:
                     st = c.pynn_net_loss(self.ptr, x.shape[0], x.buf, pt, pl, &loss, n_threads)
@@ -400,10 +428,10 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X")
-            pt = _opt(&vs, T, self.dtype, 2, False, "T")
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
-            pg = _get(&vs, grad, self.dtype, 1, True, "grad").buf
+            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
+            pg = _get(&vs, grad, self.dtype, 1, True, "grad", self.n_params).buf
             with self.lock:
                 with nogil:
                     st = c.pynn_net_gradients(self.ptr, x.shape[0], x.buf, pt, pl, &loss, pg,
@@ -431,10 +459,10 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X")
-            pt = _opt(&vs, T, self.dtype, 2, False, "T")
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
-            ps = _opt(&vs, state, self.dtype, 1, True, "state")
+            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
+            ps = _state(&vs, state, self.dtype, &opt, self.n_params)
             with self.lock:
                 with nogil:
                     st = c.pynn_net_train_step(self.ptr, x.shape[0], x.buf, pt, pl, &opt, ps,
@@ -470,12 +498,14 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X")
-            pt = _opt(&vs, T, self.dtype, 2, False, "T")
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels")
+            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
+            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
             ix = _get(&vs, idx, LABELS, 1, False, "idx")
-            ps = _opt(&vs, state, self.dtype, 1, True, "state")
-            plosses = <double *>_get(&vs, losses, c.PYNN_F64, 1, True, "losses").buf
+            ps = _state(&vs, state, self.dtype, &opt, self.n_params)
+            plosses = <double *>_get(&vs, losses, c.PYNN_F64, 1, True, "losses",
+                                     (ix.shape[0] + batch_size - 1) // batch_size
+                                     if batch_size > 0 else -1).buf
             with self.lock:
                 with nogil:
                     st = c.pynn_net_train_batches(self.ptr, x.shape[0], x.buf, pt, pl,

@@ -55,6 +55,25 @@ def test_binding_checks_arrays_itself(net):
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="Y must be a C-contiguous writable 2-D float32 array"):
         net._net.forward(Xf, ro, 1)
+    # shapes: C sees only pointers and sizes, so a buffer too small is caught here
+    with pytest.raises(ValueError, match=r"Y must have shape \(5, 2\), got \(1, 20\)"):
+        net._net.forward(Xf, np.zeros((1, 20), np.float32), 1)
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 3\)"):
+        net._net.forward(np.ones((5, 4), np.float32), np.empty((5, 2), np.float32), 1)
+    unchanged(net, lambda: net._net.loss(Xf, None, np.zeros(4, np.int64), 1),
+              ValueError, r"labels must have shape \(5,\)")
+    adam = pynn.Adam(lr=0.1)
+    unchanged(net, lambda: net._net.train_step(Xf, T, None, adam._args(), adam.state(net),
+                                               np.zeros(3, np.float32), 1),
+              ValueError, "state must have shape")
+    with pytest.raises(ValueError, match=r"T must have shape \(4, 3\), got \(1, 1\)"):
+        _core.mse(np.ones((4, 3)), np.ones((1, 1)), None, 1)
+    with pytest.raises(ValueError, match=r"dY must have shape \(4, 3\)"):
+        _core.mse(np.ones((4, 3)), np.ones((4, 3)), np.zeros((1, 1)), 1)
+    with pytest.raises(ValueError, match=r"db must have shape \(2,\)"):
+        _core.dense_backward(Xf, np.ones((3, 2), np.float32), T, T, 0, 0.0,
+                             np.empty((5, 3), np.float32), np.empty((3, 2), np.float32),
+                             np.empty(3, np.float32), 1)
     with pytest.raises(ValueError, match="C must be a float32 or float64 array"):
         _core.gemm(False, False, Xf, Xf, np.empty((5, 5), np.int32), 1.0, 0.0, 1)
     with pytest.raises(ValueError, match="shapes of A, B and C do not match"):
