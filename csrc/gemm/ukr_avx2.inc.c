@@ -49,6 +49,11 @@
 #endif
 #define MR 6
 #define NR (2 * VL)
+/* Prefetch of element p[off]; the address is formed as an integer, since it
+ * may lie past the array (an edge tile, the next micro-panel): a prefetch
+ * never faults, but such a pointer would be undefined behaviour in C. */
+#define PREFETCH(p, off) \
+    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), _MM_HINT_T0)
 
 /* The epilogue on one vector x of the tile, given its bias values b (when
  * has_bias) and the activation output av the derivative is taken from. Same
@@ -185,11 +190,11 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
     int64_t p;
     int i;
     for (i = 0; i < mr; i++) {                  /* C rows (and the derivative's source) */
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);        /* come in while A, */
-        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);   /* B stream */
+        PREFETCH(c, i * ldc);                   /* come in while A, B stream */
+        PREFETCH(c, i * ldc + NR - 1);
         if (deriv) {
-            _mm_prefetch((const char *)(deriv + i * ld_deriv), _MM_HINT_T0);
-            _mm_prefetch((const char *)(deriv + i * ld_deriv + NR - 1), _MM_HINT_T0);
+            PREFETCH(deriv, i * ld_deriv);
+            PREFETCH(deriv, i * ld_deriv + NR - 1);
         }
     }
     /* acc += a(:, p) b(p, :), only over the rows and vectors the tile has: a
@@ -249,7 +254,7 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
             V r[VL];
             if (p % (64 / sizeof(real)) == 0)   /* this group's rows in the next micro-panel: */
                 for (i = 0; i < v; i++)          /* short strided streams the prefetcher misses */
-                    _mm_prefetch((const char *)(s + (rows + i) * ld + p), _MM_HINT_T0);
+                    PREFETCH(s, (rows + i) * ld + p);
             for (i = 0; i < VL; i++) r[i] = i < v ? V_LOAD(s + i * ld + p) : V_ZERO();
             R(transpose)(r);
             for (q = 0; q < VL; q++) {
@@ -271,6 +276,7 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
 #undef FULL_ROW
 #undef FULL_TILE
 #undef MR
+#undef PREFETCH
 #undef NR
 #undef V
 #undef VL
