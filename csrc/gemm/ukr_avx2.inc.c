@@ -2,9 +2,12 @@
  * gemm/ukr_avx2.inc.c: templated body of the AVX2+FMA micro-kernel, 6 rows x
  * 2 vectors (float 6x16, double 6x8): 12 ymm accumulators, 2 for the B row, 1
  * for the broadcast of A; and the transposing pack through VL x VL register
- * transposes. The tile's epilogue runs on the accumulators before
- * the store; edge tiles take the same vector code with masked loads and stores
- * (lanes past nr are never read or written). The contract is in kernels.h. */
+ * transposes. The k loop runs only the rows (2, 4 or 6) and vectors (1 or 2)
+ * a tile has. The epilogue runs on the accumulators before the store: full
+ * tiles of the common epilogues store straight from the named registers, with
+ * the epilogue fixed at compile time (FULL_TILE); the others, edge tiles
+ * included, go through one loop with masked loads and stores (lanes past nr
+ * are never read or written). The contract is in kernels.h. */
 
 #if PYNN_IS_F64
 #define V __m256d
