@@ -21,8 +21,8 @@ Design:
   (f) A Net serializes its calls with a lock: one network used from two Python
       threads at once is serialized, never corrupted.
 """
-from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_IsContiguous,
-                             PyBuffer_Release, PyObject_GetBuffer)
+from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE,
+                             PyBuffer_IsContiguous, PyBuffer_Release, PyObject_GetBuffer)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 cimport pynn._cpynn as c
 
@@ -96,7 +96,8 @@ cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
         raise RuntimeError("pynn._core: more arrays than N_VIEWS in one call")
     v = &vs.v[vs.n]
     try:
-        PyObject_GetBuffer(a, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (PyBUF_WRITABLE if writable else 0))
+        PyObject_GetBuffer(a, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT
+                           | (PyBUF_WRITABLE if writable else 0))
     except (BufferError, TypeError, ValueError) as e:   # not contiguous, read-only, no buffer
         raise ValueError(f"{_want(name, dtype, ndim, writable)} ({e})") from None
     vs.n += 1
@@ -129,7 +130,8 @@ cdef inline void *_opt(Views *vs, a, int dtype, int ndim, bint writable, str nam
     return _get(vs, a, dtype, ndim, writable, name, rows, cols).buf
 
 
-cdef void *_state(Views *vs, state, int dtype, const c.pynn_optim *opt, int64_t n_params) except? NULL:
+cdef void *_state(Views *vs, state, int dtype, const c.pynn_optim *opt,
+                  int64_t n_params) except? NULL:
     """The optimizer's state: NULL when it keeps none (plain SGD, whatever is
     passed), else exactly pynn_optim_state_len elements."""
     cdef int64_t n = c.pynn_optim_state_len(opt, n_params)
@@ -195,8 +197,9 @@ def gemm(bint trans_a, bint trans_b, A, B,      # IN
         cc = _get(&vs, C, dt, 2, True, "C")
         m, n = cc.shape[0], cc.shape[1]
         k = a.shape[0] if trans_a else a.shape[1]
-        if (a.shape[1] if trans_a else a.shape[0]) != m or (b.shape[1] if trans_b else b.shape[0]) != k \
-                or (b.shape[0] if trans_b else b.shape[1]) != n:
+        if ((a.shape[1] if trans_a else a.shape[0]) != m
+                or (b.shape[1] if trans_b else b.shape[0]) != k
+                or (b.shape[0] if trans_b else b.shape[1]) != n):
             raise ValueError("matmul: the shapes of A, B and C do not match")
         with nogil:
             st = c.pynn_gemm(dt, trans_a, trans_b, m, n, k, alpha, a.buf, a.shape[1], b.buf,

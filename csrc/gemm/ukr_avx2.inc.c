@@ -55,8 +55,9 @@
 /* Prefetch of element p[off]; the address is formed as an integer, since it
  * may lie past the array (an edge tile, the next micro-panel): a prefetch
  * never faults, but such a pointer would be undefined behaviour in C. */
-#define PREFETCH(p, off) \
-    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), _MM_HINT_T0)
+#define PREFETCH(p, off)                                                                \
+    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), \
+                 _MM_HINT_T0)
 
 /* The epilogue on one vector x of the tile, given its bias values b (when
  * has_bias) and the activation output av the derivative is taken from. Same
