@@ -285,8 +285,9 @@ static void R(plan_item)(const R(gemm_plan) *pl, int64_t it, char *mine)
                  (real *)mine, (real *)(mine + pl->b_bytes));
 }
 
-/* Item `it` of the shared schedule: its product is the o with first[o] <= it < first[o + 1]. */
-static inline void R(run_item)(const R(gemm_plan) *pl, const int64_t *first, int64_t it, char *mine)
+/* Item `it` of the shared schedule: of product o, first[o] <= it < first[o + 1]. */
+static inline void R(run_item)(const R(gemm_plan) *pl, const int64_t *first, int64_t it,
+                               char *mine)
 {
     int o;
     for (o = 0; it >= first[o + 1]; o++) {}
