@@ -72,23 +72,6 @@ void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
     R(sum_rows)(row_loss, batch, inv_batch, loss);
 }
 
-PYNN_CLONES void R(nn_all_finite)(const real *x, int64_t n, int *finite)
-{
-    enum { BLOCK = 4096 };
-    int64_t n_blocks = (n + BLOCK - 1) / BLOCK, c, chunk = pynn_chunk(n_blocks, BLOCK);
-    PYNN_PRAGMA(omp single)
-    *finite = 1;
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
-    for (c = 0; c < n_blocks; c++) {
-        const int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
-        if (R(abs_bits_max)(x + c * BLOCK, len) > R(abs_bits)(PYNN_IS_F64 ? DBL_MAX : FLT_MAX)) {
-            PYNN_PRAGMA(omp atomic write)
-            *finite = 0;
-        }
-    }
-    /* (implicit barrier: every block checked before anyone reads *finite) */
-}
-
 PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
 {
     enum { BLOCK = 4096 };
@@ -98,4 +81,17 @@ PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
         const int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
         R(abs_bits_merge)(R(abs_bits_max)(x + c * BLOCK, len), m);
     }
+}
+
+void R(nn_all_finite)(const real *x, int64_t n, int *finite)
+{
+    double m = 0;                                   /* max |x| over this thread's share */
+    PYNN_PRAGMA(omp single)                         /* (its barrier: set before any write below) */
+    *finite = 1;
+    R(nn_max_abs_nowait)(x, n, &m);                 /* +inf when a value is inf or NaN */
+    if (!(m < INFINITY)) {
+        PYNN_PRAGMA(omp atomic write)
+        *finite = 0;
+    }
+    PYNN_PRAGMA(omp barrier)                        /* every share checked before *finite is read */
 }
