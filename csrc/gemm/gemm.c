@@ -114,13 +114,19 @@ static int gemm_threads(int n_threads, double flops)
  * small-problem path, its own A block (H x k), so splitting rows repeats B's
  * packing and splitting columns repeats A's: halve the longer side; on the
  * small-problem path A is read in place, so columns split for free, down to
- * one micro-panel. Results never depend on this grid. (The big products' 2
- * per thread: each split repacks an operand, and items that large balance
- * well enough; 2 threads, best of 15, medians of 7-9 interleaved runs:
- * 256x1024x1024 NN +1.4%, NT +2.5%, TN 1024x1024x256 +4%, 1024^3 +1.2%,
- * 2048^3 +2.5%.) */
+ * one micro-panel. Results never depend on this grid. A big product's items
+ * past one per thread are for balance only and each repeats an operand's
+ * packing, costing about 16 / side of the item's time (a packed element takes
+ * about a cycle, and is used side times at 16 FMAs a cycle): they are made
+ * only while the halved side stays >= GEMM_BIG_MIN_SIDE. (2 threads, medians
+ * of 9 interleaved runs, best of 15, GFLOP/s against 2 items per thread for
+ * every big product: 1024^3 144.4 vs 138.6, 256x1024x1024 NN 135.8 vs 133.0,
+ * NT 139.1 vs 136.6, TN 1024x1024x256 139.5 vs 138.2, 512^3 141.7 vs 141.5;
+ * the medium training step 22.9 vs 23.4 ms, 11 runs. Against 4 per thread,
+ * 2 had gained 256x1024x1024 NN +1.4%, NT +2.5%, TN +4%, 2048^3 +2.5%.) */
 #define GEMM_ITEMS_PER_THREAD 4
 #define GEMM_BIG_FLOPS_PER_THREAD 1e8
+#define GEMM_BIG_MIN_SIDE 1024
 static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int64_t k, int nt,
                       int sup, int64_t *H, int64_t *W)
 {
@@ -133,6 +139,11 @@ static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int64_t 
             int64_t items = ((m + h - 1) / h) * ((n + w - 1) / w);
             int can_h = h / 2 >= h_min, can_w = w / 2 >= w_min;
             if (items >= per * nt || (!can_h && !can_w)) break;
+            if (per == 2 && items >= nt) {      /* a big product's extra items: only */
+                can_h = can_h && h / 2 >= GEMM_BIG_MIN_SIDE;   /* while the repacking is cheap */
+                can_w = can_w && w / 2 >= GEMM_BIG_MIN_SIDE;
+                if (!can_h && !can_w) break;
+            }
             if (can_h && ((h >= w && !sup) || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
             else w = ROUND_UP((w + 1) / 2, bl->nr);
         }
