@@ -12,9 +12,13 @@ ratio to NumPy's BLAS, at 1 thread and at all threads.
   call until it lasts >= 20 ms; the table shows medians over --reps samples.
   Threads are pinned the same way: pynn via n_threads, OpenBLAS via
   threadpoolctl.threadpool_limits.
-- At more than one thread NumPy is timed in a child process, not interleaved:
-  OpenBLAS's idle threads keep spinning after each call, and would take the
-  core pynn's OpenMP team needs right after (and the other way round).
+- At more than one thread each library is timed in child processes of its
+  own (OpenBLAS's idle threads keep spinning after each call, and would take
+  the core pynn's OpenMP team needs right after, and the other way round),
+  interleaved in --rounds rounds (pynn, numpy, then numpy, pynn, ...), each
+  child taking its share of the samples: on a shared machine the second core
+  comes and goes, and a library timed only while it was gone would look half
+  as fast.
 - OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, change which kernel OpenBLAS
   uses; they are read when OpenBLAS loads, so NumPy is also timed in a child
   process with both unset ("numpy*" column) and pynn is compared against the
@@ -97,17 +101,23 @@ def openblas_kernel():
     return "not OpenBLAS: " + ", ".join(lib.get("internal_api", "?") for lib in threadpool_info())
 
 
-def numpy_only(args):
-    """Child mode: NumPy medians only, printed as JSON."""
+def pynn_fn(ta, tb, A, B, C, nt):
+    from pynn import _core
+    return lambda: _core.gemm(bool(ta), bool(tb), A, B, C, 1.0, 0.0, nt)
+
+
+def child(args):
+    """Child mode: one library's samples (seconds per call), printed as JSON."""
     res = {"kernel": openblas_kernel(), "times": {}}
     for nt in args.threads:
         for label, ta, tb, m, n, k, dt in shapes(args.quick):
             A, B, C = operands(ta, tb, m, n, k, dt)
             with threadpool_limits(nt):
-                f = numpy_fn(ta, tb, A, B, C)
+                f = pynn_fn(ta, tb, A, B, C, nt) if args.child == "pynn" else \
+                    numpy_fn(ta, tb, A, B, C)
                 reps = calls_for(f)
                 ts = [sample(f, reps) for _ in range(args.reps)]
-            res["times"][f"{nt}|{label}|{dt}"] = float(np.median(ts))
+            res["times"][f"{nt}|{label}|{dt}"] = ts
     print(json.dumps(res))
 
 
@@ -129,32 +139,41 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--threads", default=None, help="comma-separated, default 1,all")
+    ap.add_argument("--rounds", type=int, default=3, help="child rounds at more than 1 thread")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--numpy-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=("pynn", "numpy"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     n_all = os.cpu_count() or 1
     args.threads = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, n_all})
-    if args.numpy_only:
-        return numpy_only(args)
+    if args.child:
+        return child(args)
 
     import pynn
     from pynn import _core
 
     peaks = measure_peak()
 
-    def numpy_child(env, threads):
-        cmd = [sys.executable, "-P", os.path.abspath(__file__), "--numpy-only", "--reps",
-               str(args.reps), "--threads", ",".join(map(str, threads))] + \
+    def run_child(lib, env, threads, reps):
+        cmd = [sys.executable, "-P", os.path.abspath(__file__), "--child", lib, "--reps",
+               str(reps), "--threads", ",".join(map(str, threads))] + \
               (["--quick"] if args.quick else [])
         return json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True,
                                          check=True).stdout)
 
+    def median_time(runs, key):
+        return float(np.median([t for r in runs for t in r["times"][key]]))
+
     clean = None
     set_vars = {v: os.environ[v] for v in OB_VARS if v in os.environ}
     if set_vars:
-        clean = numpy_child({k: v for k, v in os.environ.items() if k not in OB_VARS}, args.threads)
+        clean = run_child("numpy", {k: v for k, v in os.environ.items() if k not in OB_VARS},
+                          args.threads, args.reps)
     multi = [t for t in args.threads if t > 1]
-    apart = numpy_child(dict(os.environ), multi) if multi else None
+    apart = {"pynn": [], "numpy": []}          # the interleaved child rounds
+    per_round = max(1, -(-args.reps // args.rounds))
+    for r in range(args.rounds if multi else 0):
+        for lib in ("pynn", "numpy") if r % 2 == 0 else ("numpy", "pynn"):
+            apart[lib].append(run_child(lib, dict(os.environ), multi, per_round))
 
     print(f"pynn {pynn.__version__}, kernel {_core.kernel_name()} (available: "
           f"{','.join(_core.kernel_list())}); numpy {np.__version__}")
@@ -165,7 +184,8 @@ def main():
     print("FMA peak (bench/peak): " + ", ".join(
         f"{k} {nt} thr {v:.1f} GFLOP/s" for (k, nt), v in sorted(peaks.items())))
     print(f"medians of {args.reps} samples (each >= 20 ms), interleaved with NumPy at 1 thread; "
-          f"NumPy at more threads in its own process\n")
+          f"at more threads {args.rounds} interleaved rounds of child processes, "
+          f"{per_round} samples each\n")
 
     ours = {}
     for nt in args.threads:
@@ -176,19 +196,18 @@ def main():
             hdr += f" {'x1thr':>6s}"
         print(hdr + "   (GFLOP/s; ratio = pynn / faster numpy)")
         for label, ta, tb, m, n, k, dt in shapes(args.quick):
-            A, B, C = operands(ta, tb, m, n, k, dt)
-            fp = lambda: _core.gemm(bool(ta), bool(tb), A, B, C, 1.0, 0.0, nt)  # noqa: E731
-            fn = numpy_fn(ta, tb, A, B, C)
-            with threadpool_limits(nt):
-                rp = calls_for(fp)
-                rn = calls_for(fn) if nt == 1 else 0
-                tp, tn = [], []
-                for _ in range(args.reps):
-                    tp.append(sample(fp, rp))
-                    if nt == 1:
+            key = f"{nt}|{label}|{dt}"
+            if nt == 1:
+                A, B, C = operands(ta, tb, m, n, k, dt)
+                fp, fn = pynn_fn(ta, tb, A, B, C, nt), numpy_fn(ta, tb, A, B, C)
+                with threadpool_limits(nt):
+                    rp, rn = calls_for(fp), calls_for(fn)
+                    tp, tn = [], []
+                    for _ in range(args.reps):
+                        tp.append(sample(fp, rp))
                         tn.append(sample(fn, rn))
-            if nt > 1:
-                tn = [apart["times"][f"{nt}|{label}|{dt}"]]
+            else:
+                tp, tn = [median_time(apart["pynn"], key)], [median_time(apart["numpy"], key)]
             flop = 2.0 * m * n * k
             gp, gn = flop / np.median(tp) / 1e9, flop / np.median(tn) / 1e9
             best_np = gn
@@ -196,7 +215,7 @@ def main():
             row = f"{label:34s} {dt[-2:]:3s} {m:5d} {n:5d} {k:5d} {gp:7.1f} " \
                   f"{100 * gp / peak:6.1f} {gn:7.1f}"
             if clean:
-                gc = flop / clean["times"][f"{nt}|{label}|{dt}"] / 1e9
+                gc = flop / median_time([clean], key) / 1e9
                 best_np = max(gn, gc)
                 row += f" {gc:7.1f}"
             row += f" {gp / best_np:6.2f}"
