@@ -378,6 +378,15 @@ cdef class Net:
         with self.lock:
             c.pynn_net_init(self.ptr, seed)
 
+    cdef Py_buffer *_batch(self, Views *vs, X, T, labels, const void **pt,
+                           const int64_t **pl) except NULL:
+        """The view of a batch X (n_in columns), and its targets: *pt the first
+        element of T (batch x n_out) and *pl of labels (batch), each NULL when None."""
+        cdef Py_buffer *x = _get(vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+        pt[0] = _opt(vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
+        pl[0] = <const int64_t *>_opt(vs, labels, LABELS, 1, False, "labels", x.shape[0])
+        return x
+
     def reserve(self, int64_t batch, int n_threads):
         cdef int st
         with self.lock:
@@ -410,9 +419,7 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
-            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
+            x = self._batch(&vs, X, T, labels, &pt, &pl)
             with self.lock:
                 with nogil:
                     st = c.pynn_net_loss(self.ptr, x.shape[0], x.buf, pt, pl, &loss, n_threads)
@@ -431,9 +438,7 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
-            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
+            x = self._batch(&vs, X, T, labels, &pt, &pl)
             pg = _get(&vs, grad, self.dtype, 1, True, "grad", self.n_params).buf
             with self.lock:
                 with nogil:
@@ -462,9 +467,7 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
-            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
+            x = self._batch(&vs, X, T, labels, &pt, &pl)
             ps = _state(&vs, state, self.dtype, &opt, self.n_params)
             with self.lock:
                 with nogil:
@@ -501,9 +504,7 @@ cdef class Net:
         cdef int st
         _views_init(&vs)
         try:
-            x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
-            pt = _opt(&vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
-            pl = <const int64_t *>_opt(&vs, labels, LABELS, 1, False, "labels", x.shape[0])
+            x = self._batch(&vs, X, T, labels, &pt, &pl)
             ix = _get(&vs, idx, LABELS, 1, False, "idx")
             ps = _state(&vs, state, self.dtype, &opt, self.n_params)
             plosses = <double *>_get(&vs, losses, c.PYNN_F64, 1, True, "losses",
