@@ -60,7 +60,8 @@ static int runnable(const pynn_gemm_kernel *k)
     int f = pynn_cpu_features();
     if (strcmp(k->name, "generic") == 0) return 1;
     if (strcmp(k->name, "avx2") == 0) return (f & PYNN_CPU_AVX2_FMA) != 0;
-    if (strcmp(k->name, "avx512") == 0) return (f & PYNN_CPU_AVX512) != 0;
+    if (strcmp(k->name, "avx512") == 0)              /* its packs are AVX2's */
+        return (f & PYNN_CPU_AVX512) && (f & PYNN_CPU_AVX2_FMA);
     return 0;
 }
 

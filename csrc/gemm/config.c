@@ -41,14 +41,25 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
 };
 #endif
 
-/* Slot for AVX-512 (e.g. float 14x32 / double 14x16 on zmm): add ukr_avx512.c
- * with its flags in sources.cmake, a table here, and the check in cpu.c, once it
- * can be tested on a machine that has AVX-512. */
+#if defined(PYNN_HAVE_AVX512)
+const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
+    "avx512",
+    {8, 32, 192, 256, 2048, 256, 32},
+    {8, 16, 96, 256, 1024, 256, 0},
+    pynn_gemm_ukr_avx512_s,
+    pynn_gemm_ukr_avx512_d,
+    pynn_pack_rows_avx2_s,
+    pynn_pack_rows_avx2_d,
+};
+#endif
 
 const pynn_gemm_kernel *const pynn_gemm_kernels_built[] = {
     &pynn_gemm_kernel_generic,
 #if defined(PYNN_HAVE_AVX2)
     &pynn_gemm_kernel_avx2,
+#endif
+#if defined(PYNN_HAVE_AVX512)
+    &pynn_gemm_kernel_avx512,
 #endif
     NULL,
 };

@@ -58,6 +58,7 @@ static void R(pack_a)(R(pack_rows_fn) fast, const real *A, int64_t rs, int64_t c
                       int64_t kc, real *ap, int MR)
 {
     if (MR == 6) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 6);
+    else if (MR == 8) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 8);
     else if (MR == 4) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 4);
     else R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, MR);
 }
@@ -117,7 +118,8 @@ ALWAYS_INLINE void R(pack_b_nr)(R(pack_rows_fn) fast, const real *B, int64_t rs,
 static void R(pack_b)(R(pack_rows_fn) fast, const real *B, int64_t rs, int64_t cs, int64_t kc,
                       int64_t nw, real *bp, int NR)
 {
-    if (NR == 16) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 16);
+    if (NR == 32) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 32);
+    else if (NR == 16) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 16);
     else if (NR == 8) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 8);
     else if (NR == 4) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 4);
     else R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, NR);

@@ -68,6 +68,9 @@ extern const pynn_gemm_kernel pynn_gemm_kernel_generic;
 #if defined(PYNN_HAVE_AVX2)
 extern const pynn_gemm_kernel pynn_gemm_kernel_avx2;
 #endif
+#if defined(PYNN_HAVE_AVX512)
+extern const pynn_gemm_kernel pynn_gemm_kernel_avx512;
+#endif
 
 /* Micro-kernels (defined in the ISA files). */
 void pynn_gemm_ukr_generic_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
@@ -82,6 +85,12 @@ void pynn_gemm_ukr_avx2_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
 void pynn_gemm_ukr_avx2_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a, const double *b,
                           double *c, int64_t ldc, double alpha, double beta, int mr, int nr,
                           const pynn_epilogue *epi);                       /* 6 x 8 */
+void pynn_gemm_ukr_avx512_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b,
+                            float *c, int64_t ldc, float alpha, float beta, int mr, int nr,
+                            const pynn_epilogue *epi);                     /* 8 x 32 */
+void pynn_gemm_ukr_avx512_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
+                            const double *b, double *c, int64_t ldc, double alpha, double beta,
+                            int mr, int nr, const pynn_epilogue *epi);     /* 8 x 16 */
 void pynn_pack_rows_avx2_s(int64_t kc, const float *src, int64_t ld, int rows, float *dst);
 void pynn_pack_rows_avx2_d(int64_t kc, const double *src, int64_t ld, int rows, double *dst);
 
