@@ -103,8 +103,8 @@ def edge_shapes(kern, dtype):
     MR, NR, MC, KC, NC, SUP, SUPT = BLOCKS[kern][dtype]
     # ragged row tiles of every height (the kernel runs <= 2 / <= 4 / all rows), and
     # column tiles either side of one vector (<= NR / 2 columns run half the FMAs)
-    ms = sorted({1, 2, MR - 3, MR - 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 97}
-                - {0, -1})
+    ms = sorted({1, 2, 3, 4, MR - 3, MR - 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1,
+                 97} - {0, -1})
     ns = sorted({1, NR // 2, NR // 2 + 1, NR - 1, NR, NR + 1, SUP, SUP + 1, SUPT, SUPT + 1,
                  4 * NR + 3, 131} - {0})
     ks = sorted({1, 2, 7, KC - 1, KC, KC + 1, 2 * KC + 3})

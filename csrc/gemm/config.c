@@ -6,7 +6,15 @@
  * B micro-panel (KC x NR = 16 KiB) in half of L1d; MC = 120 (A block 120 KiB in
  * L2) came out ahead of 72/96/144/192 in three scans of 1024^3 (e.g. best 79.9
  * vs 69.1 GFLOP/s for 144), KC 384/512 did not help; NC = 2048 bounds the
- * per-thread B panel at 2 MiB (L3). Double: same footprints. */
+ * per-thread B panel at 2 MiB (L3). Double: same footprints.
+ * AVX-512 float 8x32, on an AMD EPYC (Zen 5: 48 KiB L1d, 1 MiB L2 per core,
+ * full-width 512-bit FMAs, peak 233 GFLOP/s per core): KC = 256 (a B
+ * micro-panel of 32 KiB), MC = 192, NC = 2048; 13 shapes (squares 256-2048 and
+ * the mnist, medium and wide products), medians of 3 interleaved runs, geomean
+ * 207-210 GFLOP/s for MC 96-384, KC 192-512, NC 1024-4096 alike (204 for NC
+ * 1024 with KC 384): the blocking is not what limits it. Double 8x16: MC 96,
+ * KC 256, NC 1024 (97 GFLOP/s geomean of 512^3..2048^3; MC 64-192, KC 384 and
+ * NC 2048 92-96). The small-problem limits are AVX2's (not re-measured). */
 #include "kernels.h"
 
 /* Small-problem rule (bench: tmp harness, median GFLOP/s, A packed vs read in
