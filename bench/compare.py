@@ -52,8 +52,8 @@ FMA-PEAK LIMIT
   (--count-first-dx uses 6 b sum n_{l-1} n_l, the count behind the limits in issue 4's
   table.) Inference: F_fwd = 2 * b * sum_l n_{l-1} n_l.
   The limit in samples/s is b * P / F with P the f32 FMA peak of `threads` cores, from:
-  --peak GFLOPS > bench/peak/peak.c, built here with `cc -O2 -mavx2 -mfma -fopenmp` and
-  run as `peak 1` (f32 line) > 90 GFLOP/s; per core, times threads (a run on every core
+  --peak GFLOPS > bench/peak/peak.c (the widest vectors the CPU has: AVX-512 or AVX2),
+  built here with `cc -O2 -fopenmp` and run as `peak 1` (f32 line) > 90 GFLOP/s; per core, times threads (a run on every core
   would only tell whether they were all free at that moment: on the shared 2-core VM it
   once gave 137 GFLOP/s for 2 x 93). "% limit" = pynn's samples/s / that limit.
 
@@ -295,7 +295,7 @@ def measure_peak(threads_list, args):
         d = tempfile.mkdtemp(prefix="pynn-peak-")
         exe = os.path.join(d, "peak")
         try:
-            subprocess.run([cc, "-O2", "-mavx2", "-mfma", "-fopenmp", src, "-o", exe],
+            subprocess.run([cc, "-O2", "-fopenmp", src, "-o", exe],
                            check=True, capture_output=True, timeout=120)
             # one core's peak, times the threads: the machine's limit; a run of
             # peak.c on all cores only says whether they were all free just then

@@ -3,8 +3,9 @@ ratio to NumPy's BLAS, at 1 thread and at all threads.
 
     python -P bench/gemm_table.py [--reps 15] [--threads 1,2] [--quick]
 
-- The peak comes from bench/peak/peak.c (independent FMA chains), built here
-  with gcc -O2 -mavx2 -mfma -fopenmp.
+- The peak comes from bench/peak/peak.c (independent FMA chains on the widest
+  vectors the CPU has: AVX-512 where it has it, else AVX2), built here with
+  gcc -O2 -fopenmp.
 - pynn is timed through pynn._core.gemm (the C entry point behind
   pynn.ops.matmul, without the Python checks), NumPy through np.matmul with
   out= and transposed views, so both run the same TN/NT product with no copy.
@@ -124,15 +125,18 @@ def child(args):
 def measure_peak():
     src = os.path.join(HERE, "peak", "peak.c")
     exe = os.path.join(tempfile.mkdtemp(), "peak")
-    subprocess.run(["gcc", "-O2", "-mavx2", "-mfma", "-fopenmp", src, "-o", exe], check=True)
-    peaks = {}
+    subprocess.run(["gcc", "-O2", "-fopenmp", src, "-o", exe], check=True)
+    peaks, isa = {}, ""
     for nt in sorted({1, os.cpu_count() or 1}):
         out = subprocess.run([exe, str(nt)], capture_output=True, text=True, check=True).stdout
         for line in out.split("\n"):
             if line.strip():
                 key, val = line.split()
-                peaks[(key, nt)] = float(val)
-    return peaks
+                if key == "isa":
+                    isa = val
+                else:
+                    peaks[(key, nt)] = float(val)
+    return peaks, isa
 
 
 def main():
@@ -151,7 +155,7 @@ def main():
     import pynn
     from pynn import _core
 
-    peaks = measure_peak()
+    peaks, peak_isa = measure_peak()
 
     def run_child(lib, env, threads, reps):
         cmd = [sys.executable, "-P", os.path.abspath(__file__), "--child", lib, "--reps",
@@ -181,7 +185,7 @@ def main():
           f"{set_vars if set_vars else 'OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE not set'}")
     if clean:
         print(f"OpenBLAS kernel with both unset (numpy* column): {clean['kernel']}")
-    print("FMA peak (bench/peak): " + ", ".join(
+    print(f"FMA peak (bench/peak, {peak_isa}): " + ", ".join(
         f"{k} {nt} thr {v:.1f} GFLOP/s" for (k, nt), v in sorted(peaks.items())))
     print(f"medians of {args.reps} samples (each >= 20 ms), interleaved with NumPy at 1 thread; "
           f"at more threads {args.rounds} interleaved rounds of child processes, "
