@@ -1,4 +1,10 @@
-"""Same seed, same bits: from run to run, and for every thread count."""
+"""Same seed, same bits: from run to run, for every thread count, and for every
+SIMD GEMM kernel."""
+import os
+import subprocess
+import sys
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -57,3 +63,47 @@ def test_same_seed_same_network():
     # known bits: the Philox stream is part of the contract (machine-independent)
     assert pynn.MLP([1, 1], activation="relu", output="relu", seed=0).params[0] == pytest.approx(
         pynn.MLP([1, 1], activation="relu", output="relu", seed=0, dtype=np.float64).params[0], rel=1e-7)
+
+
+SIMD_DIGEST = """
+import hashlib, numpy as np, pynn
+from pynn import _core
+h = hashlib.sha256()
+rng = np.random.default_rng(3)
+for dtype in (np.float32, np.float64):
+    for m, n, k, ta, tb in ((97, 45, 600, 0, 0), (33, 300, 257, 1, 0), (130, 70, 19, 0, 1)):
+        A = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(dtype)
+        B = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(dtype)
+        C = rng.uniform(-1, 1, (m, n)).astype(dtype)
+        _core.gemm(bool(ta), bool(tb), A, B, C, 1.5, 0.5, 2)
+        h.update(C.tobytes())
+    for act in ("relu", "leaky_relu", "tanh"):
+        X = rng.normal(size=(37, 300)).astype(dtype)
+        T = rng.normal(size=(37, 3)).astype(dtype)
+        net = pynn.MLP([300, 129, 40, 3], activation=act, dtype=dtype, seed=5)
+        opt = pynn.Adam(lr=1e-3)
+        for _ in range(4):
+            h.update(np.float64(net.train_step(X, T, opt)).tobytes())
+        h.update(net.params.tobytes())
+        h.update(net.forward(X).tobytes())
+print(_core.kernel_name(), h.hexdigest())
+"""
+
+
+def test_simd_kernels_give_identical_bits():
+    """The AVX2 and AVX-512 kernels share KC and the order of every element's
+    FMA chain, so products and whole training runs agree bit for bit (each
+    kernel forced through PYNN_KERNEL in a fresh process)."""
+    simd = [k for k in pynn._core.kernel_list() if k != "generic"]
+    if len(simd) < 2:
+        pytest.skip(f"one SIMD kernel on this CPU ({simd})")
+    out = {}
+    for kernel in simd:
+        r = subprocess.run([sys.executable, "-c", SIMD_DIGEST], capture_output=True, text=True,
+                           env=dict(os.environ, PYNN_KERNEL=kernel), timeout=120,
+                           cwd=tempfile.gettempdir())
+        assert r.returncode == 0, r.stderr
+        name, digest = r.stdout.split()
+        assert name == kernel
+        out[kernel] = digest
+    assert len(set(out.values())) == 1, out
