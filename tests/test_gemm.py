@@ -25,7 +25,7 @@ BLOCKS = {
     "generic": {np.float32: (4, 8, 128, 256, 2048, 8, 0), np.float64: (4, 4, 64, 256, 1024, 4, 0)},
     "avx2": {np.float32: (6, 16, 120, 256, 2048, 256, 32),
              np.float64: (6, 8, 72, 256, 1024, 256, 0)},
-    "avx512": {np.float32: (8, 32, 192, 256, 2048, 256, 32),
+    "avx512": {np.float32: (8, 32, 192, 256, 2048, 256, 128),
                np.float64: (8, 16, 96, 256, 1024, 256, 0)},
 }
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}

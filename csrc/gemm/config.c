@@ -14,7 +14,10 @@
  * 207-210 GFLOP/s for MC 96-384, KC 192-512, NC 1024-4096 alike (204 for NC
  * 1024 with KC 384): the blocking is not what limits it. Double 8x16: MC 96,
  * KC 256, NC 1024 (97 GFLOP/s geomean of 512^3..2048^3; MC 64-192, KC 384 and
- * NC 2048 92-96). The small-problem limits are AVX2's (not re-measured). */
+ * NC 2048 92-96). Small-problem limits: sup_n 256 as AVX2 (0, 64, 512
+ * within noise of it); float sup_nt 128 (9 TN shapes, medians of 3 interleaved
+ * runs: 256x64x128 175 -> 211 GFLOP/s, 256x128x128 196 -> 212, 784x128x64
+ * 204 -> 216 against 32; 256 lost 1024x256x256, 204 -> 176). */
 #include "kernels.h"
 
 /* Small-problem rule (bench: tmp harness, median GFLOP/s, A packed vs read in
@@ -52,7 +55,7 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
 #if defined(PYNN_HAVE_AVX512)
 const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
     "avx512",
-    {8, 32, 192, 256, 2048, 256, 32},
+    {8, 32, 192, 256, 2048, 256, 128},
     {8, 16, 96, 256, 1024, 256, 0},
     pynn_gemm_ukr_avx512_s,
     pynn_gemm_ukr_avx512_d,
