@@ -7,7 +7,7 @@
 static void R(softmax_rows)(int64_t batch, int64_t n, real *Z)
 {
     int64_t i, chunk = pynn_chunk(batch, 20.0 * (double)n);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (i = 0; i < batch; i++) {
         real *z = Z + i * n, m = z[0], s = 0;
         int64_t j;
@@ -15,6 +15,7 @@ static void R(softmax_rows)(int64_t batch, int64_t n, real *Z)
         for (j = 0; j < n; j++) { z[j] = R(act_exp)(z[j] - m); s += z[j]; }
         for (j = 0; j < n; j++) z[j] /= s;
     }
+    PYNN_BARRIER();
 }
 
 void R(nn_dense_forward)(int64_t batch, int64_t n_in, int64_t n_out, const real *X, const real *W,
@@ -32,7 +33,7 @@ PYNN_CLONES void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slop
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     if (act == PYNN_ACT_IDENTITY) return;
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (i = 0; i < batch; i++) {
         const real *a = A + i * n;
         real *dz = dZ + i * n;
@@ -45,6 +46,7 @@ PYNN_CLONES void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slop
             R(act_mul_deriv)(act, slope, a, dz, n);
         }
     }
+    PYNN_BARRIER();
 }
 
 PYNN_CLONES void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db,

@@ -5,15 +5,18 @@
  * finiteness checks of a training step. */
 #include "abs_bits.h"
 
-/* *loss = scale * sum of row_loss, by one thread, after every row is done. */
+/* *loss = scale * sum of row_loss, by one thread, once every row is done; every
+ * thread sees it on return. */
 static void R(sum_rows)(const double *row_loss, int64_t batch, double scale, double *loss)
 {
-    PYNN_PRAGMA(omp single)
+    PYNN_BARRIER();                                           /* every row's loss */
+    PYNN_PRAGMA(omp single nowait)
     {
         double s = 0;
         for (int64_t i = 0; i < batch; i++) s += row_loss[i];
         *loss = s * scale;
     }
+    PYNN_BARRIER();
 }
 
 PYNN_CLONES void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T,
@@ -21,7 +24,7 @@ PYNN_CLONES void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     const double scale = 2.0 / ((double)batch * (double)n);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (i = 0; i < batch; i++) {
         const real *y = Y + i * n, *t = T + i * n;
         double s = 0;
@@ -41,7 +44,7 @@ void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
 {
     int64_t i, chunk = pynn_chunk(batch, 20.0 * (double)n);
     const double inv_batch = 1.0 / (double)batch;
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (i = 0; i < batch; i++) {
         const real *z = Z + i * n;
         double m = (double)z[0], s = 0, lse, l = 0, t_sum = 1;
@@ -86,12 +89,13 @@ PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
 void R(nn_all_finite)(const real *x, int64_t n, int *finite)
 {
     double m = 0;                                   /* max |x| over this thread's share */
-    PYNN_PRAGMA(omp single)                         /* (its barrier: set before any write below) */
+    PYNN_PRAGMA(omp single nowait)
     *finite = 1;
+    PYNN_BARRIER();                                 /* set before any write below */
     R(nn_max_abs_nowait)(x, n, &m);                 /* +inf when a value is inf or NaN */
     if (!(m < INFINITY)) {
         PYNN_PRAGMA(omp atomic write)
         *finite = 0;
     }
-    PYNN_PRAGMA(omp barrier)                        /* every share checked before *finite is read */
+    PYNN_BARRIER();                                 /* every share checked before *finite is read */
 }

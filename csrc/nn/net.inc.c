@@ -86,7 +86,7 @@ static void R(net_backward_dz)(pynn_net *net, int64_t batch, real *db, double *b
                               WS(net, net->gemm_off));
         }
     }
-    PYNN_PRAGMA(omp barrier)                           /* the last column sums */
+    PYNN_BARRIER();                                    /* the last column sums */
 }
 
 /* Team function: D_l = beta D_l + alpha dW_l, dW_l = A_{l-1}^T dZ_l, for the
@@ -116,12 +116,13 @@ static void R(net_backward)(pynn_net *net, int64_t batch, const real *X, real *g
     real *db = WS(net, net->db_off);
     R(net_backward_dz)(net, batch, db, NULL);
     R(net_weight_products)(net, batch, X, 0, net->n_layers, 1, 0, grad, 0);
-    PYNN_PRAGMA(omp single)                            /* db_l into the bias segments */
+    PYNN_PRAGMA(omp single nowait)                     /* db_l into the bias segments */
     for (int64_t l = 0; l < net->n_layers; l++) {
         const pynn_segment b = net->segs[2 * l + 1];
         memcpy(grad + b.offset, db, (size_t)b.len * sizeof(real));
         db += b.len;
     }
+    PYNN_BARRIER();
 }
 
 /* max over the nt threads' rows of column q of the bounds */
@@ -163,7 +164,7 @@ static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const
     for (int64_t l = 0; l < L; l++)
         R(nn_max_abs_nowait)(R(layer_input)(net, X, l), batch * net->sizes[l], &mine[2 * l]);
     R(nn_max_abs_nowait)(db, net->n_biases, &mine[2 * L]);
-    PYNN_PRAGMA(omp barrier)
+    PYNN_BARRIER();
     if (!(R(bound_max)(bound, nt, nq, 2 * L) < INFINITY)) return 0;   /* inf or NaN in db */
     for (int64_t l = 0; l < L; l++) {
         const double a = R(bound_max)(bound, nt, nq, 2 * l), d = R(bound_max)(bound, nt, nq, 2 * l + 1);
@@ -197,14 +198,14 @@ static void R(net_update)(pynn_net *net, int64_t batch, const real *X, const pyn
             const pynn_segment w = net->segs[2 * l];
             R(net_weight_products)(net, batch, X, l, l + 1, 1, 0, g, w.offset);
             R(nn_optim_segment_nowait)(opt, w, p, g, state, net->n_params);
-            PYNN_PRAGMA(omp barrier)                   /* before layer_grad is reused */
+            PYNN_BARRIER();                            /* before layer_grad is reused */
         }
     }
     for (int64_t l = 0; l < net->n_layers; l++) {
         R(nn_optim_segment_nowait)(opt, net->segs[2 * l + 1], p, db, state, net->n_params);
         db += net->segs[2 * l + 1].len;
     }
-    PYNN_PRAGMA(omp barrier)
+    PYNN_BARRIER();
 }
 
 /* Team function: forward, loss, backprop, and the update when the loss and the
@@ -221,8 +222,9 @@ static void R(net_step)(pynn_net *net, int64_t batch, const real *X, const real 
     if (isfinite(*loss) && R(net_grad_finite)(net, batch, X, db, bounds))
         R(net_update)(net, batch, X, opt, state, db);
     else {
-        PYNN_PRAGMA(omp single)
+        PYNN_PRAGMA(omp single nowait)
         *applied = 0;
+        PYNN_BARRIER();
     }
 }
 
@@ -234,12 +236,13 @@ static void R(gather)(pynn_net *net, const real *X, const real *T, const int64_t
     real *xg = WS(net, net->xg_off), *tg = WS(net, net->tg_off);
     int64_t *lg = (int64_t *)((char *)net->ws + net->lg_off);
     int64_t i, chunk = pynn_chunk(rows, (double)(n_in + n_out));
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk))
+    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (i = 0; i < rows; i++) {
         memcpy(xg + i * n_in, X + idx[i] * n_in, (size_t)n_in * sizeof(real));
         if (T) memcpy(tg + i * n_out, T + idx[i] * n_out, (size_t)n_out * sizeof(real));
         else lg[i] = labels[idx[i]];
     }
+    PYNN_BARRIER();
 }
 
 /*** @@ENTRY: each public call opens ONE parallel region of nt threads ***/
@@ -301,8 +304,9 @@ static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
             o.step = opt->step + b;
             R(net_step)(net, rows, WS(net, net->xg_off), T ? WS(net, net->tg_off) : NULL,
                         T ? NULL : lg, &o, (real *)state, &losses[b], &applied);
-            PYNN_PRAGMA(omp single)
+            PYNN_PRAGMA(omp single nowait)
             *n_done = b + applied;
+            PYNN_BARRIER();
         }
     }
     return applied ? PYNN_OK : PYNN_ERR_NONFINITE;
