@@ -9,6 +9,11 @@
 #include "kernels.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* Prefetch of element p[off]; the address is formed as an integer, since it
+ * may lie past the array (an edge tile, the next micro-panel): a prefetch
+ * never faults, but such a pointer would be undefined behaviour in C. */
+#define PREFETCH(p, off) \
+    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), _MM_HINT_T0)
 
 /*** @@TRANSPOSE: the register transposes and partial stores of the packs ***/
 

@@ -54,12 +54,6 @@
                          X(3, __VA_ARGS__) X(4, __VA_ARGS__) X(5, __VA_ARGS__)
 #define UKR_FN R(pynn_gemm_ukr_avx2)
 
-#include "ukr_simd.inc.c"
-
-#define PREFETCH(p, off)                                                                \
-    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), \
-                 _MM_HINT_T0)
-
 /* Transposing pack, dst[p * rows + i] = src[i * ld + p]: rows in groups of VL
  * (the last may hold fewer, read as zero), columns p in blocks of VL through a
  * register transpose, the p tail one by one. It prefetches the same rows of the
@@ -109,29 +103,8 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
     }
 }
 
-#undef PREFETCH
-#undef MR
-#undef FOR_ROWS
-#undef UKR_FN
-#undef VMASK
-#undef V_SEL
-#undef V_KEEP
-#undef V
-#undef VL
-#undef V_ZERO
-#undef V_SET1
-#undef V_LOAD
-#undef V_LOADA
-#undef V_STORE
-#undef V_BCAST
-#undef V_FMA
-#undef V_MUL
-#undef V_ADD
-#undef V_SUB
-#undef V_MAX
+#include "ukr_simd.inc.c"
+
 #undef V_AND
 #undef V_BLEND
 #undef V_CMP
-#undef V_LANES
-#undef V_MSTORE
-#undef V_MLOAD

@@ -56,28 +56,6 @@
 
 #include "ukr_simd.inc.c"
 
-#undef MR
-#undef FOR_ROWS
-#undef UKR_FN
-#undef VMASK
-#undef V_LANES
-#undef V_SEL
-#undef V_KEEP
-#undef V
-#undef VL
-#undef V_ZERO
-#undef V_SET1
-#undef V_LOAD
-#undef V_LOADA
-#undef V_STORE
-#undef V_BCAST
-#undef V_FMA
-#undef V_MUL
-#undef V_ADD
-#undef V_SUB
-#undef V_MAX
 #undef V_CMP_MASK
 #undef V_BLEND_MASK
 #undef V_MASKZ_MOV
-#undef V_MLOAD
-#undef V_MSTORE

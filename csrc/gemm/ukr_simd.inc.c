@@ -5,7 +5,8 @@
  * ukr_avx512.inc.c) defines the vector type V of VL lanes and its operations
  * (V_*), the lane masks (VMASK, V_LANES, V_MLOAD, V_MSTORE), the selects the
  * activations need (V_SEL, V_KEEP), MR with FOR_ROWS (every row index of the
- * tile), and UKR_FN, the exported kernel's name.
+ * tile), UKR_FN, the exported kernel's name, and PREFETCH(p, off). It consumes
+ * them: all but PREFETCH are undefined at its end.
  *
  * The k loop runs only the rows (<= 2, <= 4 or all MR) and vectors (1 or 2) a
  * tile has. The epilogue runs on the accumulators before the store: full tiles
@@ -15,12 +16,6 @@
  * read or written). The contract is in kernels.h. */
 
 #define NR (2 * VL)
-/* Prefetch of element p[off]; the address is formed as an integer, since it
- * may lie past the array (an edge tile, the next micro-panel): a prefetch
- * never faults, but such a pointer would be undefined behaviour in C. */
-#define PREFETCH(p, off)                                                                \
-    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), \
-                 _MM_HINT_T0)
 
 /* The epilogue on one vector x of the tile, given its bias values b (when
  * has_bias) and the activation output av the derivative is taken from. Same
@@ -204,7 +199,6 @@ void UKR_FN(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
 }
 
 #undef NR
-#undef PREFETCH
 #undef ROW
 #undef ROW_HALF
 #undef ROWS_2
@@ -217,3 +211,25 @@ void UKR_FN(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
 #undef FULL_TILE
 #undef ACC_DECL
 #undef ACC_ROW
+#undef V
+#undef VL
+#undef VMASK
+#undef V_ZERO
+#undef V_SET1
+#undef V_LOAD
+#undef V_LOADA
+#undef V_STORE
+#undef V_BCAST
+#undef V_FMA
+#undef V_MUL
+#undef V_ADD
+#undef V_SUB
+#undef V_MAX
+#undef V_MLOAD
+#undef V_MSTORE
+#undef V_LANES
+#undef V_SEL
+#undef V_KEEP
+#undef MR
+#undef FOR_ROWS
+#undef UKR_FN
