@@ -50,8 +50,9 @@
  * wakes the waiters with a futex syscall even when there are none, and a
  * one-thread tiny training step spent 5 of them (~10% of its time) on its
  * barriers. Every thread of a team sees the same team size, so all of them
- * take the same branch. Work-sharing constructs therefore end with nowait
- * and this, never with their implicit barrier. */
+ * take the same branch. Work-sharing constructs that a team of one runs
+ * therefore end with nowait and this, not with their implicit barrier (the
+ * GEMM's item loop keeps its own: only a larger team runs it). */
 #define PYNN_BARRIER()                                          \
     do {                                                        \
         if (PYNN_OMP_NUM_THREADS() > 1) {                       \

@@ -84,14 +84,16 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
     }
 }
 
-/* The k loop; rs_a/cs_a are constants when inlined from the packed call. */
+/* The k loop; rs_a/cs_a are constants when inlined from the packed call. A's
+ * column p is indexed, not stepped to: a pointer stepped past the last column
+ * of an in-place transposed A could leave the array (undefined in C). */
 #define ROW(i, ...)                                                     \
     {                                                                   \
-        V ai = V_BCAST(a + (i) * rs_a);                                 \
+        V ai = V_BCAST(a + p * cs_a + (i) * rs_a);                      \
         c##i##0 = V_FMA(ai, b0, c##i##0);                               \
         c##i##1 = V_FMA(ai, b1, c##i##1);                               \
     }
-#define ROW_HALF(i, ...) c##i##0 = V_FMA(V_BCAST(a + (i) * rs_a), b0, c##i##0);
+#define ROW_HALF(i, ...) c##i##0 = V_FMA(V_BCAST(a + p * cs_a + (i) * rs_a), b0, c##i##0);
 #define ROWS_2(X) X(0, ) X(1, )
 #define ROWS_4(X) X(0, ) X(1, ) X(2, ) X(3, )
 #define ROWS_MR(X) FOR_ROWS(X, )
@@ -102,7 +104,6 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
         _Pragma("GCC unroll 4")                                         \
         for (p = 0; p < k; p++) {                                       \
             LOAD_B ROWS                                                 \
-            a += cs_a;                                                  \
             b += NR;                                                    \
         }                                                               \
     }
