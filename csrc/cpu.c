@@ -93,6 +93,14 @@ const pynn_gemm_kernel *pynn_gemm_kernel_get(void)
 
 const char *pynn_kernel_name(void) { return pynn_gemm_kernel_get()->name; }
 
+void pynn_kernel_blocks(int dtype, int64_t out[7])
+{
+    const pynn_gemm_kernel *k = pynn_gemm_kernel_get();
+    const pynn_gemm_blocks *b = dtype == PYNN_F64 ? &k->bd : &k->bs;
+    const int v[7] = {b->mr, b->nr, b->mc, b->kc, b->nc, b->sup_n, b->sup_nt};
+    for (int i = 0; i < 7; i++) out[i] = v[i];
+}
+
 const char *pynn_kernel_list(void)
 {
     /* the built sets are a prefix of generic, avx2, avx512: a static string each */

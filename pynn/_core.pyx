@@ -169,6 +169,13 @@ def kernel_list():
     return c.pynn_kernel_list().decode().split(",")
 
 
+def _kernel_blocks_for_tests(bint f64):
+    """(MR, NR, MC, KC, NC, sup_n, sup_nt) of the chosen kernel, float32 or float64."""
+    cdef int64_t out[7]
+    c.pynn_kernel_blocks(c.PYNN_F64 if f64 else c.PYNN_F32, out)
+    return tuple(out[i] for i in range(7))
+
+
 def _tuner_for_tests(const double[::1] seconds_per_call, int64_t n_calls):
     """The thread counts the adaptive tuner picks over n_calls calls when a call on
     nt threads takes seconds_per_call[nt] (nt_max = len - 1)."""

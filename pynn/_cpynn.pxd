@@ -49,6 +49,7 @@ cdef extern from "pynn.h" nogil:
     const char *pynn_openmp_runtime() noexcept
     const char *pynn_kernel_name() noexcept
     const char *pynn_kernel_list() noexcept
+    void pynn_kernel_blocks(int dtype, int64_t *out) noexcept
 
     int pynn_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                   double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,

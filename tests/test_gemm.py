@@ -19,15 +19,6 @@ import pytest
 import pynn
 from pynn import _core
 
-# Block sizes of each kernel set, as in csrc/gemm/config.c:
-# (MR, NR, MC, KC, NC, sup_n, sup_nt) per dtype. Keep in sync with config.c.
-BLOCKS = {
-    "generic": {np.float32: (4, 8, 128, 256, 2048, 8, 0), np.float64: (4, 4, 64, 256, 1024, 4, 0)},
-    "avx2": {np.float32: (6, 16, 120, 256, 2048, 256, 32),
-             np.float64: (6, 8, 72, 256, 1024, 256, 0)},
-    "avx512": {np.float32: (8, 32, 192, 256, 2048, 256, 128),
-               np.float64: (8, 16, 96, 256, 1024, 256, 0)},
-}
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 TRANS = [(0, 0), (1, 0), (0, 1), (1, 1)]
 
@@ -65,7 +56,8 @@ def run_gemm(ta, tb, A, B, C, alpha=1.0, beta=0.0, nt=1):
 
 
 def kernel_blocks(dtype):
-    return BLOCKS[_core.kernel_name()][dtype]
+    """(MR, NR, MC, KC, NC, sup_n, sup_nt) of the kernel this process runs (config.c)."""
+    return _core._kernel_blocks_for_tests(dtype == np.float64)
 
 
 # ---- ctypes access to the C entry point, for leading dims and epilogues
@@ -97,10 +89,10 @@ def c_gemm(ta, tb, m, n, k, alpha, A, B, beta, C, epi=None, nt=1):
 
 # --------------------------------------------------------------- shapes
 
-def edge_shapes(kern, dtype):
-    """(m, n, k): one dimension at a time through every boundary of the kernel
-    set's blocking, the others moderate primes; then a few combined."""
-    MR, NR, MC, KC, NC, SUP, SUPT = BLOCKS[kern][dtype]
+def edge_shapes(dtype):
+    """(m, n, k): one dimension at a time through every boundary of the running
+    kernel set's blocking, the others moderate primes; then a few combined."""
+    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
     # ragged row tiles of every height (the kernel runs <= 2 / <= 4 / all rows), and
     # column tiles either side of one vector (<= NR / 2 columns run half the FMAs)
     ms = sorted({1, 2, 3, 4, MR - 3, MR - 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1,
@@ -119,7 +111,7 @@ def sweep(kern, dtypes=(np.float32, np.float64), seed=0):
     in this process and in each PYNN_KERNEL subprocess."""
     rng = np.random.default_rng(seed)
     for dtype in dtypes:
-        for m, n, k in edge_shapes(kern, dtype):
+        for m, n, k in edge_shapes(dtype):
             for ta, tb in TRANS:
                 A, B = operands(rng, ta, tb, m, n, k, dtype)
                 for alpha, beta in ((1.0, 0.0), (1.0, 1.0), (-1.5, 0.25)):
@@ -140,7 +132,7 @@ def sweep(kern, dtypes=(np.float32, np.float64), seed=0):
 @pytest.mark.parametrize("ta,tb", TRANS, ids=["NN", "TN", "NT", "TT"])
 def test_edges_all_transposes(dtype, ta, tb):
     rng = np.random.default_rng(1)
-    for m, n, k in edge_shapes(_core.kernel_name(), dtype):
+    for m, n, k in edge_shapes(dtype):
         A, B = operands(rng, ta, tb, m, n, k, dtype)
         C = np.full((m, n), np.nan, dtype)             # beta == 0 must overwrite NaN
         run_gemm(ta, tb, A, B, C)
