@@ -53,9 +53,10 @@ FMA-PEAK LIMIT
   table.) Inference: F_fwd = 2 * b * sum_l n_{l-1} n_l.
   The limit in samples/s is b * P / F with P the f32 FMA peak of `threads` cores, from:
   --peak GFLOPS > bench/peak/peak.c (the widest vectors the CPU has: AVX-512 or AVX2),
-  built here with `cc -O2 -fopenmp` and run as `peak 1` (f32 line) > 90 GFLOP/s; per core, times threads (a run on every core
-  would only tell whether they were all free at that moment: on the shared 2-core VM it
-  once gave 137 GFLOP/s for 2 x 93). "% limit" = pynn's samples/s / that limit.
+  built here with `cc -O2 -fopenmp` and run as `peak 1` (f32 line) > 90 GFLOP/s; per
+  core, times threads (a run on every core would only tell whether they were all free at
+  that moment: on the shared 2-core VM it once gave 137 GFLOP/s for 2 x 93).
+  "% limit" = pynn's samples/s / that limit.
 
 OUTPUT
   Markdown tables: per config and thread count, samples/s of each peer, the best

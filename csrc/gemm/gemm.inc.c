@@ -118,8 +118,8 @@ ALWAYS_INLINE void R(pack_b_nr)(R(pack_rows_fn) fast, const real *B, int64_t rs,
 /* Built twice (PYNN_CLONES, a copy: the same bits either way): the row-major
  * copy in AVX2 moves, not SSE2's, made the tiny network's step 12.5 -> 11.3-11.9
  * us and the medium one's 1-5% faster (3 interleaved runs each). */
-static PYNN_CLONES void R(pack_b)(R(pack_rows_fn) fast, const real *B, int64_t rs, int64_t cs, int64_t kc,
-                      int64_t nw, real *bp, int NR)
+static PYNN_CLONES void R(pack_b)(R(pack_rows_fn) fast, const real *B, int64_t rs, int64_t cs,
+                                  int64_t kc, int64_t nw, real *bp, int NR)
 {
     if (NR == 32) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 32);
     else if (NR == 16) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 16);

@@ -5,15 +5,7 @@
  * transposes and partial stores it uses). Compiled with -mavx2 -mfma for this
  * file only (sources.cmake); it holds kernels only, so no AVX2 instruction can
  * leak into code that runs before dispatch. The contracts are in kernels.h. */
-#include <immintrin.h>
-#include "kernels.h"
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-/* Prefetch of element p[off]; the address is formed as an integer, since it
- * may lie past the array (an edge tile, the next micro-panel): a prefetch
- * never faults, but such a pointer would be undefined behaviour in C. */
-#define PREFETCH(p, off) \
-    _mm_prefetch((const char *)((uintptr_t)(p) + (uintptr_t)((off) * (int64_t)sizeof(real))), _MM_HINT_T0)
+#include "ukr_common.h"
 
 /*** @@TRANSPOSE: the register transposes and partial stores of the packs ***/
 
