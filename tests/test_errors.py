@@ -263,6 +263,22 @@ def test_overflowing_weight_gradient_alone_is_not_applied(opt, threads):
     np.testing.assert_array_equal(net.params, params)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("opt", [pynn.SGD(lr=1e-3), pynn.Adam(lr=1e-3)])
+def test_overflowing_bias_gradient_alone_is_not_applied(opt, threads):
+    """dZ = (Y - T) / 2 ~ -1.5e38 in each of 4 rows is finite, X = 0 makes dW = 0,
+    but db = 1^T dZ ~ -6e38 is past the float32 range."""
+    net = pynn.MLP([3, 1], seed=0, dtype=np.float32)
+    X, T = np.zeros((4, 3), np.float32), np.full((4, 1), 3e38, np.float32)
+    loss, grads = net.gradients(X, T)
+    assert np.isfinite(loss) and np.isfinite(grads.weights[0]).all()
+    assert not np.isfinite(grads.biases[0]).all()
+    params = net.params.copy()
+    with pynn.num_threads(threads), pytest.raises(FloatingPointError, match="not applied"):
+        net.train_step(X, T, opt)
+    np.testing.assert_array_equal(net.params, params)
+
+
 def test_thread_settings_are_validated():
     with pytest.raises(ValueError, match="got 0"):
         pynn.set_num_threads(0)

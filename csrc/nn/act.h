@@ -102,6 +102,21 @@ static inline void R(act_mul_deriv)(int act, real slope, const real *PYNN_RESTRI
     }
 }
 
+/* One row of dA -> dZ in place: dZ = dA f'(A), or for softmax the Jacobian
+ * product dZ_j = A_j (dA_j - sum_k dA_k A_k). */
+static inline void R(act_backward_row)(int act, real slope, const real *PYNN_RESTRICT a,
+                                       real *PYNN_RESTRICT dz, int64_t n)
+{
+    if (act == PYNN_ACT_SOFTMAX) {
+        real dot = 0;                                             /* s = sum_k dA_k A_k */
+        int64_t j;
+        for (j = 0; j < n; j++) dot += dz[j] * a[j];
+        for (j = 0; j < n; j++) dz[j] = a[j] * (dz[j] - dot);     /* dZ_j = A_j (dA_j - s) */
+    } else {
+        R(act_mul_deriv)(act, slope, a, dz, n);
+    }
+}
+
 /* Applies an epilogue to the rows x cols tile of C at (i0, j0). */
 static inline void R(epilogue_tile)(const pynn_epilogue *epi, real *C, int64_t ldc, int64_t i0,
                                     int64_t j0, int64_t rows, int64_t cols)

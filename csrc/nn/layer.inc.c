@@ -34,23 +34,12 @@ PYNN_CLONES void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slop
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     if (act == PYNN_ACT_IDENTITY) return;
     PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (i = 0; i < batch; i++) {
-        const real *a = A + i * n;
-        real *dz = dZ + i * n;
-        if (act == PYNN_ACT_SOFTMAX) {
-            real dot = 0;                                         /* s = sum_k dA_k A_k */
-            int64_t j;
-            for (j = 0; j < n; j++) dot += dz[j] * a[j];
-            for (j = 0; j < n; j++) dz[j] = a[j] * (dz[j] - dot); /* dZ_j = A_j (dA_j - s) */
-        } else {
-            R(act_mul_deriv)(act, slope, a, dz, n);
-        }
-    }
+    for (i = 0; i < batch; i++) R(act_backward_row)(act, slope, A + i * n, dZ + i * n, n);
     PYNN_BARRIER();
 }
 
 PYNN_CLONES void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db,
-                                          double *max_abs)
+                                          double *max_dz, double *max_db)
 {
     enum { WIDTH = 64 };
     int64_t n_blocks = (n + WIDTH - 1) / WIDTH, c, chunk = pynn_chunk(n_blocks, (double)batch * WIDTH);
@@ -69,7 +58,8 @@ PYNN_CLONES void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *
         }
         for (j = 0; j < w; j++) db[j0 + j] = (real)acc[j];
         for (j = 1; j < w; j++) top[0] = top[j] > top[0] ? top[j] : top[0];
-        if (max_abs) R(abs_bits_merge)(top[0], max_abs);
+        if (max_dz) R(abs_bits_merge)(top[0], max_dz);
+        if (max_db) R(abs_bits_merge)(R(abs_bits_max)(db + j0, w), max_db);
     }
 }
 
@@ -84,6 +74,6 @@ void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real
         /* dX = dZ W^T, times f'(A_prev) in the epilogue: the previous layer's dZ */
         {0, 1, batch, n_in, n_out, 1, 0, dZ, n_out, W, n_out, dX, n_in, A_prev ? &epi : NULL},
     };
-    R(nn_column_sums_nowait)(batch, n_out, dZ, db, NULL);                        /* db = 1^T dZ */
+    R(nn_column_sums_nowait)(batch, n_out, dZ, db, NULL, NULL);                      /* db = 1^T dZ */
     R(pynn_gemm_team_many)(ops, dX ? 2 : 1, gemm_ws);   /* one schedule for both; its barrier */
 }

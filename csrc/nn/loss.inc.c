@@ -4,43 +4,48 @@
  * rows in order, so the result does not depend on the thread count. Also the
  * finiteness checks of a training step. */
 #include "abs_bits.h"
+#include "act.h"
 
-/* *loss = scale * sum of row_loss, by one thread, once every row is done; every
- * thread sees it on return. */
-static void R(sum_rows)(const double *row_loss, int64_t batch, double scale, double *loss)
+/* scale * the sum of row_loss in row order, once every row is done: computed
+ * by every thread (the same bits on each, no second barrier), stored in *loss
+ * by one and returned on all. */
+static double R(sum_rows)(const double *row_loss, int64_t batch, double scale, double *loss)
 {
+    double s = 0;
     PYNN_BARRIER();                                           /* every row's loss */
-    PYNN_PRAGMA(omp single nowait)
-    {
-        double s = 0;
-        for (int64_t i = 0; i < batch; i++) s += row_loss[i];
-        *loss = s * scale;
-    }
-    PYNN_BARRIER();
+    for (int64_t i = 0; i < batch; i++) s += row_loss[i];
+    s *= scale;
+    PYNN_PRAGMA(omp master)
+    *loss = s;
+    return s;
 }
 
-PYNN_CLONES void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T,
-                           double *row_loss, double *loss, real *dY)
+PYNN_CLONES double R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T,
+                             double *row_loss, double *loss, real *dZ, int act, real slope)
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     const double scale = 2.0 / ((double)batch * (double)n);
     PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
     for (i = 0; i < batch; i++) {
         const real *y = Y + i * n, *t = T + i * n;
+        real *dz = dZ ? dZ + i * n : NULL;
         double s = 0;
         for (int64_t j = 0; j < n; j++) {
             double e = (double)y[j] - (double)t[j];
             s += e * e;                                           /* (Y - T)^2 */
         }
         row_loss[i] = s;
-        if (dY)
-            for (int64_t j = 0; j < n; j++) dY[i * n + j] = (real)(scale * ((double)y[j] - (double)t[j])); /* 2 (Y - T) / (B n) */
+        if (dz) {
+            for (int64_t j = 0; j < n; j++)                       /* dY = 2 (Y - T) / (B n) */
+                dz[j] = (real)(scale * ((double)y[j] - (double)t[j]));
+            R(act_backward_row)(act, slope, y, dz, n);            /* dZ = dY f'(Y), row still hot */
+        }
     }
-    R(sum_rows)(row_loss, batch, 1.0 / ((double)batch * (double)n), loss);
+    return R(sum_rows)(row_loss, batch, 1.0 / ((double)batch * (double)n), loss);
 }
 
-void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
-                      const int64_t *labels, double *row_loss, double *loss, real *dZ)
+double R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
+                        const int64_t *labels, double *row_loss, double *loss, real *dZ)
 {
     int64_t i, chunk = pynn_chunk(batch, 20.0 * (double)n);
     const double inv_batch = 1.0 / (double)batch;
@@ -72,7 +77,7 @@ void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
             }
         }
     }
-    R(sum_rows)(row_loss, batch, inv_batch, loss);
+    return R(sum_rows)(row_loss, batch, inv_batch, loss);
 }
 
 PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)

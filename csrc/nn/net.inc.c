@@ -39,35 +39,36 @@ static void R(net_run)(pynn_net *net, int64_t batch, const real *X, real *out, i
 
 #define DZ(net, l) WS(net, (net)->dz_off[l])
 
-/* Team function: the forward pass into the workspace, then the loss; with
- * want_grad, dZ_L of the output layer. */
-static void R(net_loss_team)(pynn_net *net, int64_t batch, const real *X, const real *T,
-                             const int64_t *labels, double *loss, int want_grad)
-{
-    const int64_t L = net->n_layers, n_out = net->sizes[L];
-    real *A_L = WS(net, net->a_off[L - 1]), *dZ = want_grad ? DZ(net, L - 1) : NULL;
-    double *row_loss = (double *)((char *)net->ws + net->row_off);
-    const int ce = net->loss == PYNN_LOSS_CROSS_ENTROPY;
-    R(net_run)(net, batch, X, A_L, ce);
-    if (ce) {
-        /* A_L holds the logits: L = CE(softmax(Z), T), dZ = (P sum T - T) / B */
-        R(nn_softmax_ce)(batch, n_out, A_L, T, labels, row_loss, loss, dZ);
-    } else {
-        R(nn_mse)(batch, n_out, A_L, T, row_loss, loss, dZ);
-        if (dZ) R(nn_act_backward)(batch, n_out, net->acts[L - 1], (real)net->slope, A_L, dZ);
-    }
-}
-
 /* The input of layer l: X for the first, A_{l-1} for the others. */
 static const real *R(layer_input)(pynn_net *net, const real *X, int64_t l)
 {
     return l == 0 ? X : WS(net, net->a_off[l - 1]);
 }
 
+/* Team function: the forward pass into the workspace, then the loss, returned
+ * on every thread and stored in *loss; with want_grad, dZ_L of the output
+ * layer. With bounds (this thread's row, see net_grad_finite), max |A_{l-1}|
+ * of every layer's input is scanned alongside, before the loss's one barrier. */
+static double R(net_loss_team)(pynn_net *net, int64_t batch, const real *X, const real *T,
+                               const int64_t *labels, double *loss, int want_grad,
+                               double *bounds)
+{
+    const int64_t L = net->n_layers, n_out = net->sizes[L];
+    real *A_L = WS(net, net->a_off[L - 1]), *dZ = want_grad ? DZ(net, L - 1) : NULL;
+    double *row_loss = (double *)((char *)net->ws + net->row_off);
+    R(net_run)(net, batch, X, A_L, net->loss == PYNN_LOSS_CROSS_ENTROPY);
+    for (int64_t l = 0; bounds && l < L; l++)
+        R(nn_max_abs_nowait)(R(layer_input)(net, X, l), batch * net->sizes[l], &bounds[2 * l]);
+    if (net->loss == PYNN_LOSS_CROSS_ENTROPY)   /* A_L holds the logits: dZ = (P sum T - T) / B */
+        return R(nn_softmax_ce)(batch, n_out, A_L, T, labels, row_loss, loss, dZ);
+    return R(nn_mse)(batch, n_out, A_L, T, row_loss, loss, dZ, net->acts[L - 1], (real)net->slope);
+}
+
 /* Team function: backpropagation of dZ_L through every layer, last first:
  * dZ_{l-1} = (dZ_l W_l^T) f'_{l-1}(A_{l-1}) into the dZ buffers, and
  * db_l = 1^T dZ_l into db (laid out like the biases: db_1, db_2, ...). With
- * bounds (this thread's row, see net_grad_finite), max |dZ_l| on the way. */
+ * bounds (this thread's row, see net_grad_finite), max |dZ_l| and max |db| on
+ * the way. */
 static void R(net_backward_dz)(pynn_net *net, int64_t batch, real *db, double *bounds)
 {
     const real *p = (const real *)net->params;
@@ -76,7 +77,8 @@ static void R(net_backward_dz)(pynn_net *net, int64_t batch, real *db, double *b
         const int64_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         pos -= n_out;
         R(nn_column_sums_nowait)(batch, n_out, DZ(net, l), db + pos,
-                                 bounds ? &bounds[2 * l + 1] : NULL);
+                                 bounds ? &bounds[2 * l + 1] : NULL,
+                                 bounds ? &bounds[2 * net->n_layers] : NULL);
         if (l > 0) {
             const real *A_prev = WS(net, net->a_off[l - 1]);
             const pynn_epilogue epi = {PYNN_EPI_MUL_DACT, net->acts[l - 1], net->slope, NULL, A_prev,
@@ -144,27 +146,23 @@ static double *R(my_bounds)(pynn_net *net)
 }
 
 /* Team function: whether every value of this step's gradient is finite (the
- * same answer on every thread), mostly without computing it; mine already has
- * the max |dZ_l| (net_backward_dz). Any inf or NaN in A_{l-1} or dZ_l makes a
- * row or column of dW_l inf or NaN; otherwise
+ * same answer on every thread), mostly without computing it, from the bounds
+ * every thread scanned on the way (net_loss_team, net_backward_dz), all
+ * complete after the backward pass's last barrier. Any inf or NaN in A_{l-1}
+ * or dZ_l makes a row or column of dW_l inf or NaN; otherwise
  * |dW_ij| = |sum_b A_bi dZ_bj| <= batch max|A_{l-1}| max|dZ_l| (1 + u)^batch
  * in any summation order, each depth panel's partial sum included, so a bound
  * far below the largest finite value shows dW_l finite. Only a layer whose
  * bound is not gets its dW_l computed, into layer_grad, and checked. (The
  * update's own overflow, from weights near the largest value or an absurd lr,
  * is not guarded: the promise is about the loss and the gradient.) */
-static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const real *db,
-                              double *mine)
+static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X)
 {
     const int64_t L = net->n_layers, nq = 2 * L + 1;
     const int nt = PYNN_OMP_NUM_THREADS();
     const double *bound = (const double *)((char *)net->ws + net->bound_off);
     const double limit = (PYNN_IS_F64 ? DBL_MAX : FLT_MAX) / 4;
     const double growth = exp((double)(batch + 2) * (PYNN_IS_F64 ? DBL_EPSILON : FLT_EPSILON));
-    for (int64_t l = 0; l < L; l++)
-        R(nn_max_abs_nowait)(R(layer_input)(net, X, l), batch * net->sizes[l], &mine[2 * l]);
-    R(nn_max_abs_nowait)(db, net->n_biases, &mine[2 * L]);
-    PYNN_BARRIER();
     if (!(R(bound_max)(bound, nt, nq, 2 * L) < INFINITY)) return 0;   /* inf or NaN in db */
     for (int64_t l = 0; l < L; l++) {
         const double a = R(bound_max)(bound, nt, nq, 2 * l), d = R(bound_max)(bound, nt, nq, 2 * l + 1);
@@ -180,16 +178,22 @@ static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X, const
     }
     return 1;
 }
+
 /* Team function: the optimizer's update of every layer from A_{l-1}, dZ_l and
  * db. Plain SGD never forms dW: W = (1 - lr wd) W - lr A^T dZ is one product
  * per layer (alpha = -lr, beta = 1 - lr wd), all layers in one schedule. The
  * optimizers with state (and a decay factor 1 - lr wd <= 0) get each layer's
- * dW in layer_grad and update from it. */
+ * dW in layer_grad and update from it. The biases go first: the products'
+ * barrier (a team's every GEMM item loop ends with one) then covers them. */
 static void R(net_update)(pynn_net *net, int64_t batch, const real *X, const pynn_optim *opt,
                           real *state, const real *db)
 {
     real *p = (real *)net->params, *g = (real *)net->layer_grad;
     if (pynn_optim_state_len(opt, 1) == 0) state = NULL;   /* plain SGD: none, whatever is passed */
+    for (int64_t l = 0; l < net->n_layers; l++) {
+        R(nn_optim_segment_nowait)(opt, net->segs[2 * l + 1], p, db, state, net->n_params);
+        db += net->segs[2 * l + 1].len;
+    }
     if (opt->kind == PYNN_OPT_SGD && opt->momentum == 0 && opt->lr * opt->weight_decay < 1) {
         R(net_weight_products)(net, batch, X, 0, net->n_layers, -opt->lr,
                                1 - opt->lr * opt->weight_decay, p, 0);
@@ -201,11 +205,6 @@ static void R(net_update)(pynn_net *net, int64_t batch, const real *X, const pyn
             PYNN_BARRIER();                            /* before layer_grad is reused */
         }
     }
-    for (int64_t l = 0; l < net->n_layers; l++) {
-        R(nn_optim_segment_nowait)(opt, net->segs[2 * l + 1], p, db, state, net->n_params);
-        db += net->segs[2 * l + 1].len;
-    }
-    PYNN_BARRIER();
 }
 
 /* Team function: forward, loss, backprop, and the update when the loss and the
@@ -216,10 +215,10 @@ static void R(net_step)(pynn_net *net, int64_t batch, const real *X, const real 
 {
     real *db = WS(net, net->db_off);
     double *bounds = R(my_bounds)(net);
-    R(net_loss_team)(net, batch, X, T, labels, loss, 1);
+    const double total = R(net_loss_team)(net, batch, X, T, labels, loss, 1, bounds);
     R(net_backward_dz)(net, batch, db, bounds);
     /* the same decision on every thread */
-    if (isfinite(*loss) && R(net_grad_finite)(net, batch, X, db, bounds))
+    if (isfinite(total) && R(net_grad_finite)(net, batch, X))
         R(net_update)(net, batch, X, opt, state, db);
     else {
         PYNN_PRAGMA(omp single nowait)
@@ -258,7 +257,7 @@ static int R(net_loss)(pynn_net *net, int64_t batch, const void *X, const void *
                        const int64_t *labels, double *loss, int nt)
 {
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0);
+    R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0, NULL);
     return PYNN_OK;
 }
 
@@ -267,7 +266,7 @@ static int R(net_gradients)(pynn_net *net, int64_t batch, const void *X, const v
 {
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     {
-        R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 1);
+        R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 1, NULL);
         R(net_backward)(net, batch, (const real *)X, (real *)grad);
     }
     return PYNN_OK;

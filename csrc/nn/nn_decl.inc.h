@@ -17,14 +17,19 @@ void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real
                           const real *dZ, real *dW, real *db, real *dX, const real *A_prev,
                           int act_prev, real slope, void *gemm_ws);
 
-/* loss = mean((Y - T)^2); dY = 2 (Y - T) / (batch n) when not NULL. row_loss: batch doubles. */
-void R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
-               double *loss, real *dY);
+/* The losses return their value on every thread and store it in *loss (one
+ * barrier, after the rows). row_loss: batch doubles of scratch. */
+
+/* loss = mean((Y - T)^2); when dZ is not NULL, dZ = 2 (Y - T) / (batch n)
+ * times act'(Y): the gradient through the output activation act (identity for
+ * dY itself; softmax as in nn_act_backward). */
+double R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real *T, double *row_loss,
+                 double *loss, real *dZ, int act, real slope);
 
 /* Softmax cross-entropy from logits Z against T (batch, n) or labels (batch,);
  * dZ = (softmax(Z) sum_j T_j - T) / batch when not NULL. */
-void R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
-                      const int64_t *labels, double *row_loss, double *loss, real *dZ);
+double R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
+                        const int64_t *labels, double *row_loss, double *loss, real *dZ);
 
 /* *finite = 1 if every value is finite, else 0 (a shared variable of the team). */
 void R(nn_all_finite)(const real *x, int64_t n, int *finite);
@@ -35,10 +40,11 @@ void R(nn_all_finite)(const real *x, int64_t n, int *finite);
 void R(nn_optim_segment_nowait)(const pynn_optim *opt, pynn_segment sg, real *params,
                                 const real *g, real *state, int64_t n_params);
 
-/* db_j = sum_i dZ_ij, each column summed by one thread in row order, and
- * (when max_abs is not NULL) nn_max_abs_nowait of dZ on the way. No barrier at
- * the end. */
-void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db, double *max_abs);
+/* db_j = sum_i dZ_ij, each column summed by one thread in row order, and on
+ * the way nn_max_abs_nowait of dZ into *max_dz and of db into *max_db (each
+ * skipped when NULL). No barrier at the end. */
+void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *dZ, real *db, double *max_dz,
+                              double *max_db);
 
 /* *m = max(*m, max_i |x_i|) over this thread's share of x, or +inf when a value
  * is inf or NaN. m is the calling thread's own slot; no barrier at the end. */

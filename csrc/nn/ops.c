@@ -99,8 +99,8 @@ int pynn_mse(int dtype, int64_t batch, int64_t n, const void *Y, const void *T, 
     nt = pynn_threads_for(n_threads, 4.0 * (double)batch * (double)n);
     PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
     {
-        if (dtype == PYNN_F32) nn_mse_s(batch, n, Y, T, row_loss, loss, dY);
-        else nn_mse_d(batch, n, Y, T, row_loss, loss, dY);
+        if (dtype == PYNN_F32) nn_mse_s(batch, n, Y, T, row_loss, loss, dY, PYNN_ACT_IDENTITY, 0);
+        else nn_mse_d(batch, n, Y, T, row_loss, loss, dY, PYNN_ACT_IDENTITY, 0);
     }
     pynn_free(row_loss);
     return PYNN_OK;
