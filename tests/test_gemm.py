@@ -204,10 +204,12 @@ def dact_np(name, a, slope=0.1):
 @pytest.mark.parametrize("act", list(ACT_CODES))
 def test_epilogue_applied_once_after_full_k(dtype, act):
     """Bias + activation (forward) and * f'(A) (backward), with K split into
-    several KC panels, both paths (packed, A in place), 2 threads."""
+    several KC panels, both paths (packed, A in place), a thin depth over wide
+    rows (the tiles walked row by row), 2 threads."""
     rng = np.random.default_rng(4)
     MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
-    for m, n, k in [(MC + 13, 3 * NR + 1, 2 * KC + 5), (2 * MC + 1, SUP, KC + 3), (7, 5, 9)]:
+    for m, n, k in [(MC + 13, 3 * NR + 1, 2 * KC + 5), (2 * MC + 1, SUP, KC + 3), (7, 5, 9),
+                    (3 * MR + 1, 16 * NR + 5, 10)]:
         for ta, tb in TRANS:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             bias = rng.uniform(-1, 1, n).astype(dtype)
@@ -236,7 +238,7 @@ def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
     rng = np.random.default_rng(9)
     MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
     slope = dtype(0.1)
-    for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1)]:
+    for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 16 * NR + 5, 9)]:
         for (ta, tb), beta in [(t, b) for t in TRANS for b in (0.5, 0.0)]:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)

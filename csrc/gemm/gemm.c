@@ -30,6 +30,24 @@ static int64_t kc_block(const pynn_gemm_blocks *bl, int64_t k)
     return kc > bl->kc ? bl->kc : kc;
 }
 
+/* Up to this depth (KC of the product), with C's rows at least this far
+ * apart, the macro-kernel walks its tiles row by row, along C's rows, instead
+ * of down each column of tiles: with so few FMAs per tile, storing C is the
+ * work, and C's rows then go out as sequential streams instead of tile rows
+ * whose lines, a row stride of 2^p bytes apart, fall into the same L1 sets;
+ * the whole B panel (<= 48 x NC) is then read from L2 once per row of tiles.
+ * (1 thread, medians of 9, GFLOP/s down columns -> along rows, 3 runs each.
+ * float32, AVX-512, 256 x 1024 by k: 10 51 -> 163-177 (2 threads 140 ->
+ * 329-343; AVX2 32 -> 85-90), 16 81-111 -> 189-194, 24 147-173 -> 196-208, 32
+ * 200-209 -> 211-214, 48 209-214 -> 215-219; 2048^2 x 32 193-200 -> 210-215;
+ * 1024 x 512 x 16 185-192 -> 196-198; at k = 64 they tie (512 x 2048 x 64
+ * 203-218 vs 221-224) and at 256 columns win (1024^2 x 256 TN 220-235 vs
+ * 215-217). Rows of 1 KiB (n = 256) lose 1-2% (784 x 256 x 16 208 -> 204),
+ * 1.5 KiB tie (512 x 384 x 24). float64, 256 x 512 x 10: 26 -> 83-87, 256^2 x
+ * 16: 94-99 -> 99-101, 512 x 192 x 16 ties.) Never changes a result. */
+#define GEMM_THIN_DEPTH 48
+#define GEMM_THIN_MIN_ROW_BYTES 2048
+
 /* MC balanced over a tile's rows, a multiple of MR: m = 256 with MC = 120 gives
  * three blocks of 90, 90, 76 rows, not 120, 120, 16. Never more than MC. */
 static int64_t mc_block(const pynn_gemm_blocks *bl, int64_t m)

@@ -157,6 +157,7 @@ typedef struct {
     R(pack_rows_fn) fast;
     int64_t m, n, k, kc_blk, H, W, n_rb, items;
     int sup, scale_only;
+    int walk_rows;                 /* the tiles of a block row by row (GEMM_THIN_DEPTH) */
     real alpha, beta;
     const real *A, *B;
     real *C;
@@ -187,7 +188,7 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
     const real *deriv = in_ukr && epi->kind == PYNN_EPI_MUL_DACT ? (const real *)epi->deriv_of : NULL;
     pynn_epilogue tile_epi;
     if (in_ukr) tile_epi = *epi;
-    int64_t pc, ic, jr, ir;
+    int64_t pc, ic, u, v;
     /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W) */
     for (pc = 0; pc < k; pc += kc_blk) {
         const int64_t kc = PYNN_MIN(kc_blk, k - pc);
@@ -196,7 +197,8 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
         R(pack_b)(fast, B + pc * rs_b + j0 * cs_b, rs_b, cs_b, kc, nw, b_pack, NR);
         /* 3rd loop (ic): partition the tile's rows by MC; pack the A block (MC x KC) */
         for (ic = i0; ic < i0 + mh; ic += MC) {
-            const int64_t mc = PYNN_MIN(MC, i0 + mh - ic);
+            const int64_t mc = PYNN_MIN(MC, i0 + mh - ic), n_ir = (mc + MR - 1) / MR;
+            const int64_t n_u = pl->walk_rows ? n_ir : n_jr, n_v = pl->walk_rows ? n_jr : n_ir;
             const real *a_blk = A + ic * rs_a + pc * cs_a;
             int64_t mc_full = mc;
             if (!sup) {
@@ -207,14 +209,16 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
                     R(pack_a)(fast, a_blk + mc_full * rs_a, rs_a, cs_a, mc - mc_full, kc, a_pack,
                               MR);
             }
-            /* 2nd loop (jr): NR-column micro-panels of the B panel */
-            for (jr = 0; jr < n_jr; jr++) {
-                const int nr = (int)PYNN_MIN((int64_t)NR, nw - jr * NR);
-                const real *b_mp = b_pack + jr * kc * NR;
-                const int64_t j = j0 + jr * NR;
-                /* 1st loop (ir): MR-row micro-panels of the A block; the micro-kernel */
-                for (ir = 0; ir < mc; ir += MR) {
+            /* 2nd and 1st loops (jr, ir): the micro-kernel on every MR x NR
+             * tile of the block, down each column of tiles (a B micro-panel
+             * stays in L1) or, for a thin depth, along each row of tiles */
+            for (u = 0; u < n_u; u++) {
+                for (v = 0; v < n_v; v++) {
+                    const int64_t jr = pl->walk_rows ? v : u, ir = (pl->walk_rows ? u : v) * MR;
+                    const int nr = (int)PYNN_MIN((int64_t)NR, nw - jr * NR);
                     const int mr = (int)PYNN_MIN((int64_t)MR, mc - ir);
+                    const real *b_mp = b_pack + jr * kc * NR;
+                    const int64_t j = j0 + jr * NR;
                     real *c = C + (ic + ir) * ldc + j;
                     const pynn_epilogue *te = NULL;     /* the epilogue the kernel applies */
                     if (last && in_ukr) {
@@ -225,8 +229,8 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
                     if (!sup)
                         ukr(kc, a_pack + ir * kc, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr, te);
                     else if (ir < mc_full)
-                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha, beta_use, mr, nr,
-                            te);
+                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha, beta_use, mr,
+                            nr, te);
                     else
                         ukr(kc, a_pack, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr, te);
                     if (last && !in_ukr)                /* over the stored tile, while hot */
@@ -269,6 +273,8 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
      * reuse across column micro-panels; the kernel reads A in place. The
      * limits were measured per kernel and dtype (config.c). */
     pl->sup = op->trans_a ? op->n <= bl->sup_nt : op->n <= bl->sup_n;
+    pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
+                    op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);
     /* threads worth using on this product; the grid never changes any result */
     nt = gemm_threads(team, pl->flops);
