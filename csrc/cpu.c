@@ -93,12 +93,12 @@ const pynn_gemm_kernel *pynn_gemm_kernel_get(void)
 
 const char *pynn_kernel_name(void) { return pynn_gemm_kernel_get()->name; }
 
-void pynn_kernel_blocks(int dtype, int64_t out[7])
+void pynn_kernel_blocks(int dtype, int64_t out[8])
 {
     const pynn_gemm_kernel *k = pynn_gemm_kernel_get();
     const pynn_gemm_blocks *b = dtype == PYNN_F64 ? &k->bd : &k->bs;
-    const int v[7] = {b->mr, b->nr, b->mc, b->kc, b->nc, b->sup_n, b->sup_nt};
-    for (int i = 0; i < 7; i++) out[i] = v[i];
+    const int v[8] = {b->mr, b->nr, b->mc, b->kc, b->nc, b->sup_n, b->sup_nt, b->cols_n};
+    for (int i = 0; i < 8; i++) out[i] = v[i];
 }
 
 const char *pynn_kernel_list(void)

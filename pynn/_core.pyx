@@ -170,10 +170,10 @@ def kernel_list():
 
 
 def _kernel_blocks_for_tests(bint f64):
-    """(MR, NR, MC, KC, NC, sup_n, sup_nt) of the chosen kernel, float32 or float64."""
-    cdef int64_t out[7]
+    """(MR, NR, MC, KC, NC, sup_n, sup_nt, cols_n) of the chosen kernel, float32 or float64."""
+    cdef int64_t out[8]
     c.pynn_kernel_blocks(c.PYNN_F64 if f64 else c.PYNN_F32, out)
-    return tuple(out[i] for i in range(7))
+    return tuple(out[i] for i in range(8))
 
 
 def _tuner_for_tests(const double[::1] seconds_per_call, int64_t n_calls):

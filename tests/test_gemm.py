@@ -56,7 +56,7 @@ def run_gemm(ta, tb, A, B, C, alpha=1.0, beta=0.0, nt=1):
 
 
 def kernel_blocks(dtype):
-    """(MR, NR, MC, KC, NC, sup_n, sup_nt) of the kernel this process runs (config.c)."""
+    """(MR, NR, MC, KC, NC, sup_n, sup_nt, cols_n) of the kernel this process runs (config.c)."""
     return _core._kernel_blocks_for_tests(dtype == np.float64)
 
 
@@ -92,13 +92,13 @@ def c_gemm(ta, tb, m, n, k, alpha, A, B, beta, C, epi=None, nt=1):
 def edge_shapes(dtype):
     """(m, n, k): one dimension at a time through every boundary of the running
     kernel set's blocking, the others moderate primes; then a few combined."""
-    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     # ragged row tiles of every height (the kernel runs <= 2 / <= 4 / all rows), and
     # column tiles either side of one vector (<= NR / 2 columns run half the FMAs)
     ms = sorted({1, 2, 3, 4, MR - 3, MR - 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1,
                  97} - {0, -1})
     ns = sorted({1, NR // 2, NR // 2 + 1, NR - 1, NR, NR + 1, SUP, SUP + 1, SUPT, SUPT + 1,
-                 4 * NR + 3, 131} - {0})
+                 COLS, COLS + 1, 4 * NR + 3, 131} - {0})
     ks = sorted({1, 2, 7, KC - 1, KC, KC + 1, 2 * KC + 3})
     shapes = [(m, 37, 29) for m in ms] + [(13, n, 29) for n in ns] + [(13, 37, k) for k in ks]
     shapes += [(2 * MC + 5, 3 * NR + 1, KC + 1), (MR + 1, NC + 5, 5), (MC + 1, SUP, KC + 1),
@@ -144,7 +144,7 @@ def test_edges_all_transposes(dtype, ta, tb):
                                         (0.5, 3.0), (0.0, 0.5), (0.0, 0.0)])
 def test_alpha_beta(dtype, alpha, beta):
     rng = np.random.default_rng(2)
-    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 7, 3 * NR + 5, 2 * KC + 9), (11, SUP - 3, KC + 2), (MR, NR, 3)]:
         for ta, tb in TRANS:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
@@ -154,6 +154,29 @@ def test_alpha_beta(dtype, alpha, beta):
             check(C, reference(ta, tb, A, B, C0, alpha, beta), k, dtype, alpha, beta, C0)
             if beta == 0:
                 assert not np.isnan(C).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("nt", [1, 2])
+def test_column_kernel_is_bitwise_the_micro_kernel(dtype, nt):
+    """A^T B with few columns (the column kernel, vectors down C's rows) equals
+    the same product with A transposed beforehand (the micro-kernel), bit for
+    bit: every column count up to cols_n and past it, ragged row tiles, several
+    depth panels, beta 0 over NaN, 1 and other."""
+    rng = np.random.default_rng(11)
+    MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
+    for n in range(1, COLS + 2):
+        for m, k in [(1, 3), (7, 1), (17, 40), (33, KC + 1), (97, 2 * KC + 3)]:
+            A, B = operands(rng, 1, 0, m, n, k, dtype)
+            At = np.ascontiguousarray(A.T)
+            for alpha, beta in ((1.0, 0.0), (-1.5, 0.25), (1.0, 1.0)):
+                C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
+                got = run_gemm(1, 0, A, B, np.full((m, n), np.nan, dtype) if beta == 0 else
+                               C0.copy(), alpha, beta, nt)
+                want = run_gemm(0, 0, At, B, C0.copy(), alpha, beta, nt)
+                np.testing.assert_array_equal(got, want, err_msg=f"m={m} n={n} k={k} "
+                                              f"alpha={alpha} beta={beta}")
+                check(got, reference(1, 0, A, B, C0, alpha, beta), k, dtype, alpha, beta, C0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -170,7 +193,7 @@ def test_k_zero_scales_c(dtype):
 @pytest.mark.parametrize("ta,tb", TRANS, ids=["NN", "TN", "NT", "TT"])
 def test_leading_dims_larger_than_width(dtype, ta, tb):
     rng = np.random.default_rng(3)
-    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 5, 2 * NR + 3, KC + 7), (MR + 1, SUP - 1, 19), (37, 5 * NR, 2)]:
         A, B = operands(rng, ta, tb, m, n, k, dtype)
         # embed each operand in a wider array: row stride = width + 7
@@ -207,7 +230,7 @@ def test_epilogue_applied_once_after_full_k(dtype, act):
     several KC panels, both paths (packed, A in place), a thin depth over wide
     rows (the tiles walked row by row), 2 threads."""
     rng = np.random.default_rng(4)
-    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 13, 3 * NR + 1, 2 * KC + 5), (2 * MC + 1, SUP, KC + 3), (7, 5, 9),
                     (3 * MR + 1, 16 * NR + 5, 10)]:
         for ta, tb in TRANS:
@@ -236,7 +259,7 @@ def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
     the stored product afterwards (act.h's order of operations), on full and
     edge tiles, with beta 0 (C's NaN overwritten) and not, NaN passed through."""
     rng = np.random.default_rng(9)
-    MR, NR, MC, KC, NC, SUP, SUPT = kernel_blocks(dtype)
+    MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     slope = dtype(0.1)
     for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 16 * NR + 5, 9)]:
         for (ta, tb), beta in [(t, b) for t in TRANS for b in (0.5, 0.0)]:

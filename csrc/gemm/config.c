@@ -28,14 +28,23 @@
  * 96-128 -> sup_nt 32 (in place strides lda per k step, risky for lda = 2^p).
  * f64 TN in place loses already at n = 32 (512x32x512: 24-25 vs 16) -> 0;
  * f64 NN wins or ties to n = 256 -> 256. Generic: not measured, A packed
- * except when n fits one micro-panel. */
-/*                                     mr  nr   mc   kc    nc  sup_n sup_nt */
+ * except when n fits one micro-panel.
+ * Column kernel (A^T B, n <= cols_n; medians of 9, 2 runs, GFLOP/s, micro-
+ * kernel -> column kernel): AVX-512 float 256 x n x 256 n = 8 91 -> 195, 12
+ * 136 -> 207, 14 155 -> 211, 15 169 -> 173, 16 177 -> 194; 128x10x128 89 ->
+ * 148, 1024x10x256 58-61 -> 105-118, 256x1x32 7 -> 21; double n = 8 37 -> 90-103,
+ * 16 60 -> 84-86 -> cols_n 16. AVX2 float n = 8 70 -> 84, 12 79 -> 90-94, 13
+ * 86 -> 85 (no longer fits the 16 registers' accumulators); double 12 32 -> 48
+ * -> cols_n 12. */
+/*    mr  nr   mc   kc    nc  sup_n sup_nt cols_n */
 const pynn_gemm_kernel pynn_gemm_kernel_generic = {
     "generic",
-    {4, 8, 128, 256, 2048, 8, 0},
-    {4, 4, 64, 256, 1024, 4, 0},
+    {4, 8, 128, 256, 2048, 8, 0, 0},
+    {4, 4, 64, 256, 1024, 4, 0, 0},
     pynn_gemm_ukr_generic_s,
     pynn_gemm_ukr_generic_d,
+    NULL,
+    NULL,
     NULL,
     NULL,
 };
@@ -43,24 +52,28 @@ const pynn_gemm_kernel pynn_gemm_kernel_generic = {
 #if defined(PYNN_HAVE_AVX2)
 const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     "avx2",
-    {6, 16, 120, 256, 2048, 256, 32},
-    {6, 8, 72, 256, 1024, 256, 0},
+    {6, 16, 120, 256, 2048, 256, 32, 12},
+    {6, 8, 72, 256, 1024, 256, 0, 12},
     pynn_gemm_ukr_avx2_s,
     pynn_gemm_ukr_avx2_d,
     pynn_pack_rows_avx2_s,
     pynn_pack_rows_avx2_d,
+    pynn_gemm_cols_avx2_s,
+    pynn_gemm_cols_avx2_d,
 };
 #endif
 
 #if defined(PYNN_HAVE_AVX512)
 const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
     "avx512",
-    {8, 32, 192, 256, 2048, 256, 128},
-    {8, 16, 96, 256, 1024, 256, 0},
+    {8, 32, 192, 256, 2048, 256, 128, 16},
+    {8, 16, 96, 256, 1024, 256, 0, 16},
     pynn_gemm_ukr_avx512_s,
     pynn_gemm_ukr_avx512_d,
     pynn_pack_rows_avx2_s,
     pynn_pack_rows_avx2_d,
+    pynn_gemm_cols_avx512_s,
+    pynn_gemm_cols_avx512_d,
 };
 #endif
 

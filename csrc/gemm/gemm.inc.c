@@ -132,8 +132,10 @@ static PYNN_CLONES void R(pack_b)(R(pack_rows_fn) fast, const real *B, int64_t r
 
 #if PYNN_IS_F64
 typedef pynn_ukr_d R(ukr_fn);
+typedef pynn_ukr_cols_d R(cols_fn);
 #else
 typedef pynn_ukr_s R(ukr_fn);
+typedef pynn_ukr_cols_s R(cols_fn);
 #endif
 
 /* C = beta C, then the epilogue: the whole product when k == 0 or alpha == 0. */
@@ -154,6 +156,7 @@ static void R(scale_c)(int64_t m, int64_t n, real beta, real *C, int64_t ldc,
 typedef struct {
     const pynn_gemm_blocks *bl;
     R(ukr_fn) ukr;
+    R(cols_fn) cols;               /* the column kernel when this product takes it, else NULL */
     R(pack_rows_fn) fast;
     int64_t m, n, k, kc_blk, H, W, n_rb, items;
     int sup, scale_only;
@@ -189,6 +192,12 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
     pynn_epilogue tile_epi;
     if (in_ukr) tile_epi = *epi;
     int64_t pc, ic, u, v;
+    if (pl->cols) {                             /* A^T and B in place, panel by panel */
+        for (pc = 0; pc < k; pc += kc_blk)
+            pl->cols(PYNN_MIN(kc_blk, k - pc), A + pc * cs_a + i0, cs_a, B + pc * rs_b + j0, rs_b,
+                     C + i0 * ldc + j0, ldc, alpha, pc == 0 ? beta : (real)1, mh, (int)nw);
+        return;
+    }
     /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W) */
     for (pc = 0; pc < k; pc += kc_blk) {
         const int64_t kc = PYNN_MIN(kc_blk, k - pc);
@@ -249,9 +258,11 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     pl->bl = bl;
 #if PYNN_IS_F64
     pl->ukr = kern->ukr_d;
+    pl->cols = kern->cols_d;
     pl->fast = kern->pack_rows_d;
 #else
     pl->ukr = kern->ukr_s;
+    pl->cols = kern->cols_s;
     pl->fast = kern->pack_rows_s;
 #endif
     pl->m = op->m, pl->n = op->n, pl->k = op->k;
@@ -273,6 +284,11 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
      * reuse across column micro-panels; the kernel reads A in place. The
      * limits were measured per kernel and dtype (config.c). */
     pl->sup = op->trans_a ? op->n <= bl->sup_nt : op->n <= bl->sup_n;
+    /* An output layer's dW = X^T dZ: the column kernel, whose vectors run
+     * down C's rows, so all lanes work however few the columns (kernels.h) */
+    if (!(op->trans_a && !op->trans_b && op->n <= bl->cols_n &&
+          (!op->epi || op->epi->kind == PYNN_EPI_NONE)))
+        pl->cols = NULL;
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);

@@ -15,6 +15,14 @@
  *     only kinds for which pynn_ukr_takes_epi() holds are passed.
  *   - the k sum runs in increasing p, one accumulator per element, so a result
  *     never depends on how the driver splits the work between threads.
+ *
+ * Column kernel (a kernel set may have none), for op(A) = A^T with few columns:
+ *   C[0:m, 0:n] = alpha * sum_{p < k} a[p * lda + i] b[p * ldb + j] + beta * C
+ *   - A^T and B read in place (A stored k x m, B k x n, both row-major), any
+ *     m >= 1, n <= cols_n; no epilogue.
+ *   - per element the micro-kernel's operations in the micro-kernel's order
+ *     (the k sum in increasing p, then alpha acc, + beta C unless beta == 0),
+ *     so the path never changes a result.
  */
 #ifndef PYNN_GEMM_KERNELS_H
 #define PYNN_GEMM_KERNELS_H
@@ -27,6 +35,13 @@ typedef void (*pynn_ukr_s)(int64_t k, const float *a, int64_t rs_a, int64_t cs_a
 typedef void (*pynn_ukr_d)(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                            const double *b, double *c, int64_t ldc, double alpha, double beta,
                            int mr, int nr, const pynn_epilogue *epi);
+
+typedef void (*pynn_ukr_cols_s)(int64_t k, const float *a, int64_t lda, const float *b,
+                                int64_t ldb, float *c, int64_t ldc, float alpha, float beta,
+                                int64_t m, int n);
+typedef void (*pynn_ukr_cols_d)(int64_t k, const double *a, int64_t lda, const double *b,
+                                int64_t ldb, double *c, int64_t ldc, double alpha, double beta,
+                                int64_t m, int n);
 
 /* Epilogues the micro-kernels apply in registers: every elementwise derivative,
  * and bias + activation for the activations that need no exp (sigmoid and tanh
@@ -52,6 +67,7 @@ typedef struct {
     int nc;       /* columns of the packed B panel (L3) */
     int sup_n;    /* A row-major and n <= sup_n: do not pack A, read it in place */
     int sup_nt;   /* A transposed and n <= sup_nt: likewise (measured, see config.c) */
+    int cols_n;   /* A transposed, B not, n <= cols_n, no epilogue: the column kernel */
 } pynn_gemm_blocks;
 
 typedef struct {
@@ -61,6 +77,8 @@ typedef struct {
     pynn_ukr_d ukr_d;
     pynn_pack_rows_s pack_rows_s;   /* may be NULL */
     pynn_pack_rows_d pack_rows_d;
+    pynn_ukr_cols_s cols_s;         /* NULL where cols_n is 0 */
+    pynn_ukr_cols_d cols_d;
 } pynn_gemm_kernel;
 
 /* The kernel sets compiled into this build (NULL where the build has none). */
@@ -91,6 +109,15 @@ void pynn_gemm_ukr_avx512_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_
 void pynn_gemm_ukr_avx512_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                             const double *b, double *c, int64_t ldc, double alpha, double beta,
                             int mr, int nr, const pynn_epilogue *epi);     /* 8 x 16 */
+void pynn_gemm_cols_avx2_s(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                           float *c, int64_t ldc, float alpha, float beta, int64_t m, int n);
+void pynn_gemm_cols_avx2_d(int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
+                           double *c, int64_t ldc, double alpha, double beta, int64_t m, int n);
+void pynn_gemm_cols_avx512_s(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                             float *c, int64_t ldc, float alpha, float beta, int64_t m, int n);
+void pynn_gemm_cols_avx512_d(int64_t k, const double *a, int64_t lda, const double *b,
+                             int64_t ldb, double *c, int64_t ldc, double alpha, double beta,
+                             int64_t m, int n);
 void pynn_pack_rows_avx2_s(int64_t kc, const float *src, int64_t ld, int rows, float *dst);
 void pynn_pack_rows_avx2_d(int64_t kc, const double *src, int64_t ld, int rows, double *dst);
 

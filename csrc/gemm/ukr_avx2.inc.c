@@ -103,6 +103,11 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
     }
 }
 
+#define COLS_N 12
+#define COLS_ACC 12                 /* 16 registers: 12 + 2 vectors of A + a broadcast */
+#define COLS_FN R(pynn_gemm_cols_avx2)
+
+#include "ukr_cols.inc.c"
 #include "ukr_simd.inc.c"
 
 #undef V_AND

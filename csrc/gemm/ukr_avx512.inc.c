@@ -53,7 +53,11 @@
 #define FOR_ROWS(X, ...) X(0, __VA_ARGS__) X(1, __VA_ARGS__) X(2, __VA_ARGS__) X(3, __VA_ARGS__) \
                          X(4, __VA_ARGS__) X(5, __VA_ARGS__) X(6, __VA_ARGS__) X(7, __VA_ARGS__)
 #define UKR_FN R(pynn_gemm_ukr_avx512)
+#define COLS_N 16
+#define COLS_ACC 28                 /* 32 registers: 28 + 2 vectors of A + a broadcast */
+#define COLS_FN R(pynn_gemm_cols_avx512)
 
+#include "ukr_cols.inc.c"
 #include "ukr_simd.inc.c"
 
 #undef V_CMP_MASK
