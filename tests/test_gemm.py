@@ -194,7 +194,8 @@ def test_k_zero_scales_c(dtype):
 def test_leading_dims_larger_than_width(dtype, ta, tb):
     rng = np.random.default_rng(3)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
-    for m, n, k in [(MC + 5, 2 * NR + 3, KC + 7), (MR + 1, SUP - 1, 19), (37, 5 * NR, 2)]:
+    for m, n, k in [(MC + 5, 2 * NR + 3, KC + 7), (MR + 1, SUP - 1, 19), (37, 5 * NR, 2),
+                    (41, max(COLS - 1, 1), 19), (29, 611, 9)]:   # column kernel; rows walk
         A, B = operands(rng, ta, tb, m, n, k, dtype)
         # embed each operand in a wider array: row stride = width + 7
         Aw = np.full((A.shape[0], A.shape[1] + 7), np.nan, dtype)
@@ -232,7 +233,7 @@ def test_epilogue_applied_once_after_full_k(dtype, act):
     rng = np.random.default_rng(4)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 13, 3 * NR + 1, 2 * KC + 5), (2 * MC + 1, SUP, KC + 3), (7, 5, 9),
-                    (3 * MR + 1, 16 * NR + 5, 10)]:
+                    (3 * MR + 1, 611, 10)]:
         for ta, tb in TRANS:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             bias = rng.uniform(-1, 1, n).astype(dtype)
@@ -261,7 +262,7 @@ def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
     rng = np.random.default_rng(9)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     slope = dtype(0.1)
-    for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 16 * NR + 5, 9)]:
+    for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 611, 9)]:
         for (ta, tb), beta in [(t, b) for t in TRANS for b in (0.5, 0.0)]:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)

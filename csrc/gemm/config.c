@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * gemm/config.c: one entry per kernel set: its micro-kernels and the block
- * sizes that go with them (BLIS's config/<arch> role). Compiled at baseline.
- * None of them depends on the thread count. AVX2 float, on an AMD EPYC (znver3:
+ * gemm/config.c: one entry per kernel set: its micro-kernels (and column
+ * kernels, packs) and the block sizes that go with them (BLIS's
+ * config/<arch> role). Compiled at baseline. None of them depends on the
+ * thread count. AVX2 float, on an AMD EPYC (znver3:
  * 32 KiB L1d, 512 KiB L2 per core, shared machine, so noisy): KC = 256 keeps a
  * B micro-panel (KC x NR = 16 KiB) in half of L1d; MC = 120 (A block 120 KiB in
  * L2) came out ahead of 72/96/144/192 in three scans of 1024^3 (e.g. best 79.9
@@ -52,8 +53,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_generic = {
 #if defined(PYNN_HAVE_AVX2)
 const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     "avx2",
-    {6, 16, 120, 256, 2048, 256, 32, 12},
-    {6, 8, 72, 256, 1024, 256, 0, 12},
+    {6, 16, 120, 256, 2048, 256, 32, PYNN_COLS_N_AVX2},
+    {6, 8, 72, 256, 1024, 256, 0, PYNN_COLS_N_AVX2},
     pynn_gemm_ukr_avx2_s,
     pynn_gemm_ukr_avx2_d,
     pynn_pack_rows_avx2_s,
@@ -66,8 +67,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
 #if defined(PYNN_HAVE_AVX512)
 const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
     "avx512",
-    {8, 32, 192, 256, 2048, 256, 128, 16},
-    {8, 16, 96, 256, 1024, 256, 0, 16},
+    {8, 32, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512},
+    {8, 16, 96, 256, 1024, 256, 0, PYNN_COLS_N_AVX512},
     pynn_gemm_ukr_avx512_s,
     pynn_gemm_ukr_avx512_d,
     pynn_pack_rows_avx2_s,

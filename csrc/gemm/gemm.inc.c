@@ -258,13 +258,12 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     pl->bl = bl;
 #if PYNN_IS_F64
     pl->ukr = kern->ukr_d;
-    pl->cols = kern->cols_d;
     pl->fast = kern->pack_rows_d;
 #else
     pl->ukr = kern->ukr_s;
-    pl->cols = kern->cols_s;
     pl->fast = kern->pack_rows_s;
 #endif
+    pl->cols = NULL;
     pl->m = op->m, pl->n = op->n, pl->k = op->k;
     pl->alpha = (real)op->alpha, pl->beta = (real)op->beta;
     pl->A = (const real *)op->A, pl->B = (const real *)op->B, pl->C = (real *)op->C;
@@ -286,9 +285,14 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     pl->sup = op->trans_a ? op->n <= bl->sup_nt : op->n <= bl->sup_n;
     /* An output layer's dW = X^T dZ: the column kernel, whose vectors run
      * down C's rows, so all lanes work however few the columns (kernels.h) */
-    if (!(op->trans_a && !op->trans_b && op->n <= bl->cols_n &&
-          (!op->epi || op->epi->kind == PYNN_EPI_NONE)))
-        pl->cols = NULL;
+    if (op->trans_a && !op->trans_b && op->n <= bl->cols_n &&
+        (!op->epi || op->epi->kind == PYNN_EPI_NONE)) {
+#if PYNN_IS_F64
+        pl->cols = kern->cols_d;
+#else
+        pl->cols = kern->cols_s;
+#endif
+    }
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * gemm/kernels.h: the contract between the blocked driver (gemm.inc.c, which
- * never names an ISA) and the micro-kernels (ukr_*.c, one file per ISA), plus
+ * never names an ISA) and the micro-kernels and column kernels (ukr_*.c, one
+ * file per ISA), plus
  * the per-ISA configuration: register block MR x NR and cache blocks MC, KC, NC.
  *
  * Micro-kernel contract (both dtypes):
@@ -19,7 +20,7 @@
  * Column kernel (a kernel set may have none), for op(A) = A^T with few columns:
  *   C[0:m, 0:n] = alpha * sum_{p < k} a[p * lda + i] b[p * ldb + j] + beta * C
  *   - A^T and B read in place (A stored k x m, B k x n, both row-major), any
- *     m >= 1, n <= cols_n; no epilogue.
+ *     m >= 1, 1 <= n <= cols_n; no epilogue.
  *   - per element the micro-kernel's operations in the micro-kernel's order
  *     (the k sum in increasing p, then alpha acc, + beta C unless beta == 0),
  *     so the path never changes a result.
@@ -35,6 +36,11 @@ typedef void (*pynn_ukr_s)(int64_t k, const float *a, int64_t rs_a, int64_t cs_a
 typedef void (*pynn_ukr_d)(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                            const double *b, double *c, int64_t ldc, double alpha, double beta,
                            int mr, int nr, const pynn_epilogue *epi);
+
+/* The column kernels' most columns: their accumulators fill the registers
+ * (config.c's cols_n and the kernel files' COLS_N, one number each). */
+#define PYNN_COLS_N_AVX2 12
+#define PYNN_COLS_N_AVX512 16
 
 typedef void (*pynn_ukr_cols_s)(int64_t k, const float *a, int64_t lda, const float *b,
                                 int64_t ldb, float *c, int64_t ldc, float alpha, float beta,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * gemm/ukr_avx2.inc.c: the AVX2+FMA instantiation of the micro-kernel body
  * (ukr_simd.inc.c): ymm vectors, 6 rows x 2 vectors (float 6x16, double 6x8),
- * 12 accumulators; and the transposing pack through VL x VL register
- * transposes, which the AVX-512 set uses too (any row count; the MR and NR of
- * both sets inlined with their rows constant). */
+ * 12 accumulators; of the column kernel's (ukr_cols.inc.c); and the
+ * transposing pack through VL x VL register transposes, which the AVX-512
+ * set uses too (any row count; the MR and NR of both sets inlined with their
+ * rows constant). */
 
 #if PYNN_IS_F64
 #define V __m256d
@@ -103,7 +104,7 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
     }
 }
 
-#define COLS_N 12
+#define COLS_N PYNN_COLS_N_AVX2
 #define COLS_ACC 12                 /* 16 registers: 12 + 2 vectors of A + a broadcast */
 #define COLS_FN R(pynn_gemm_cols_avx2)
 

@@ -8,9 +8,9 @@
  * chain per element as the micro-kernel's, then the same alpha acc (+ beta C),
  * so the same bits. The ISA file that includes it, before ukr_simd.inc.c,
  * defines V, VL, VMASK, V_ZERO, V_BCAST, V_FMA, V_MLOAD, V_STORE, V_LANES (the
- * micro-kernel's), COLS_N (the most columns), COLS_ACC (the accumulators that
- * fit the registers beside two vectors of A and a broadcast) and COLS_FN, the
- * exported name. */
+ * micro-kernel's), COLS_N (the most columns: 12 or 16, the set's cols_n in
+ * kernels.h), COLS_ACC (the accumulators that fit the registers beside two
+ * vectors of A and a broadcast) and COLS_FN, the exported name. */
 
 #if PYNN_IS_F64
 #define FMA1 __builtin_fma
@@ -57,14 +57,16 @@ ALWAYS_INLINE void R(cols_tile)(int64_t k, const real *a, int64_t lda, const rea
 
 /* m rows in tiles of 2 VL (RV = 2 while both vectors' accumulators fit,
  * else the tile's two halves in turn: fewer than 8 chains of FMAs in flight
- * leave the FMA units idle for their latency). */
-ALWAYS_INLINE void R(cols_n)(int64_t k, const real *a, int64_t lda, const real *b, int64_t ldb,
-                             real *c, int64_t ldc, real alpha, real beta, int64_t m, const int N)
+ * leave the FMA units idle for their latency); a last tile of <= VL rows is
+ * one vector. */
+ALWAYS_INLINE void R(cols_rows)(int64_t k, const real *a, int64_t lda, const real *b,
+                                int64_t ldb, real *c, int64_t ldc, real alpha, real beta,
+                                int64_t m, const int N)
 {
     int64_t i;
     for (i = 0; i < m; i += 2 * VL) {
         const int mr = (int)PYNN_MIN((int64_t)(2 * VL), m - i);
-        if (2 * N <= COLS_ACC) {
+        if (mr > VL && 2 * N <= COLS_ACC) {
             R(cols_tile)(k, a + i, lda, b, ldb, c + i * ldc, ldc, alpha, beta, mr, N, 2);
         } else {
             R(cols_tile)(k, a + i, lda, b, ldb, c + i * ldc, ldc, alpha, beta,
@@ -77,7 +79,9 @@ ALWAYS_INLINE void R(cols_n)(int64_t k, const real *a, int64_t lda, const real *
 }
 
 #define COLS_CASE(N) \
-    case N: R(cols_n)(k, a, lda, b, ldb, c, ldc, alpha, beta, m, N); return;
+    case N: R(cols_rows)(k, a, lda, b, ldb, c, ldc, alpha, beta, m, N); return;
+
+_Static_assert(COLS_N == 12 || COLS_N == 16, "the cases below are 1..12 or 1..16");
 
 void COLS_FN(int64_t k, const real *a, int64_t lda, const real *b, int64_t ldb, real *c,
              int64_t ldc, real alpha, real beta, int64_t m, int n)
@@ -85,7 +89,7 @@ void COLS_FN(int64_t k, const real *a, int64_t lda, const real *b, int64_t ldb, 
     switch (n) {
     COLS_CASE(1) COLS_CASE(2) COLS_CASE(3) COLS_CASE(4) COLS_CASE(5) COLS_CASE(6)
     COLS_CASE(7) COLS_CASE(8) COLS_CASE(9) COLS_CASE(10) COLS_CASE(11) COLS_CASE(12)
-#if COLS_N > 12
+#if COLS_N == 16
     COLS_CASE(13) COLS_CASE(14) COLS_CASE(15) COLS_CASE(16)
 #endif
     default: return;                            /* n > COLS_N: never passed (kernels.h) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * nn/loss.inc.c: templated body of nn/loss.c. Team functions (threads.h): each
- * row's loss is summed by one thread into row_loss, then one thread adds the
+ * row's loss is summed by one thread into row_loss, then every thread adds the
  * rows in order, so the result does not depend on the thread count. Also the
  * finiteness checks of a training step. */
 #include "abs_bits.h"

@@ -17,8 +17,10 @@ void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real
                           const real *dZ, real *dW, real *db, real *dX, const real *A_prev,
                           int act_prev, real slope, void *gemm_ws);
 
-/* The losses return their value on every thread and store it in *loss (one
- * barrier, after the rows). row_loss: batch doubles of scratch. */
+/* The losses return their value on every thread, and the master thread
+ * stores it in *loss with no barrier after (inside the team, use the returned
+ * value; the caller sees *loss once the parallel region ends). One barrier,
+ * after the rows. row_loss: batch doubles of scratch. */
 
 /* loss = mean((Y - T)^2); when dZ is not NULL, dZ = 2 (Y - T) / (batch n)
  * times act'(Y): the gradient through the output activation act (identity for
