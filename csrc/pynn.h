@@ -200,9 +200,9 @@ int64_t pynn_optim_state_len(const pynn_optim *opt, int64_t n_params);
 
 /*** @@TESTS: hooks for the test suite ***/
 
-/* Runs the adaptive thread-count logic against a fixed time per call for each
- * thread count (seconds_per_call[nt], nt <= nt_max) and writes the count picked
- * for each of n_calls calls. */
+/* Runs the adaptive thread-count logic against given call times (call i on
+ * nt threads takes seconds_per_call[i * (nt_max + 1) + nt], nt <= nt_max) and
+ * writes the count picked for each of n_calls calls. */
 void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_calls,
                          int32_t *picks);
 

@@ -176,13 +176,17 @@ def _kernel_blocks_for_tests(bint f64):
     return tuple(out[i] for i in range(8))
 
 
-def _tuner_for_tests(const double[::1] seconds_per_call, int64_t n_calls):
-    """The thread counts the adaptive tuner picks over n_calls calls when a call on
-    nt threads takes seconds_per_call[nt] (nt_max = len - 1)."""
+def _tuner_for_tests(seconds):
+    """The thread counts the adaptive tuner picks when call i on nt threads takes
+    seconds[i, nt] (seconds: n_calls x (nt_max + 1))."""
     import numpy as np
-    picks = np.empty(n_calls, dtype=np.int32)
+    s = np.ascontiguousarray(seconds, dtype=np.float64)
+    if s.ndim != 2 or s.shape[1] < 2 or s.shape[0] < 1:
+        raise ValueError("seconds must be 2-D: n_calls x (nt_max + 1)")
+    picks = np.empty(s.shape[0], dtype=np.int32)
+    cdef double[:, ::1] sv = s
     cdef int32_t[::1] p = picks
-    c.pynn_tuner_simulate(seconds_per_call.shape[0] - 1, &seconds_per_call[0], n_calls, &p[0])
+    c.pynn_tuner_simulate(<int>s.shape[1] - 1, &sv[0, 0], s.shape[0], &p[0])
     return picks
 
 

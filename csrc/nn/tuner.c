@@ -30,8 +30,8 @@ int pynn_tuner_pick(pynn_tuner *t, int nt_max, double flops)
     if (t->cost[chain[best]] == 0) return nt_max;                /* nothing measured yet */
     down = best + 1 < n ? chain[best + 1] : 0;
     up = best > 0 ? chain[best - 1] : 0;
-    if (down && t->cost[down] == 0) return down;                 /* untried neighbours first */
-    if (up && t->cost[up] == 0) return up;
+    if (down && t->seen[down] < PYNN_TUNER_FIRST) return down;   /* new neighbours first */
+    if (up && t->seen[up] < PYNN_TUNER_FIRST) return up;
     t->probe_up = !t->probe_up;                                  /* alternate the direction */
     if (up && (t->probe_up || !down) && probe_now(t, up, chain[best], flops)) return up;
     if (down && probe_now(t, down, chain[best], flops)) return down;
@@ -59,10 +59,17 @@ void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
         t->calls_since_probe++;
         t->seconds_since_probe += seconds;
     }
-    /* moving average, quick to follow a faster sample (noise here only ever slows a
-     * call down) and slower to follow a slower one */
-    if (t->cost[nt] == 0) t->cost[nt] = c;
-    else t->cost[nt] += (c < t->cost[nt] ? 0.5 : 0.125) * (c - t->cost[nt]);
+    /* Noise here only ever slows a call down: the fastest of the first calls,
+     * then a moving average quick to follow a faster sample and slower to
+     * follow a slower one, clipped, so one stall of many times a call's length
+     * moves it by an eighth at most while a lasting slowdown still takes over
+     * within a few calls (each of them doubling the estimate's share). */
+    if (t->seen[nt] < PYNN_TUNER_FIRST) {
+        t->cost[nt] = t->seen[nt]++ == 0 || c < t->cost[nt] ? c : t->cost[nt];
+        return;
+    }
+    if (c > PYNN_TUNER_CLIP * t->cost[nt]) c = PYNN_TUNER_CLIP * t->cost[nt];
+    t->cost[nt] += (c < t->cost[nt] ? 0.5 : 0.125) * (c - t->cost[nt]);
 }
 
 double pynn_now(void)
@@ -79,7 +86,7 @@ void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_c
     pynn_tuner_init(&t);
     for (int64_t i = 0; i < n_calls; i++) {
         int nt = pynn_tuner_pick(&t, nt_max, 1e6);
-        pynn_tuner_record(&t, nt, 1e6, seconds_per_call[nt]);
+        pynn_tuner_record(&t, nt, 1e6, seconds_per_call[i * (nt_max + 1) + nt]);
         picks[i] = nt;
     }
 }

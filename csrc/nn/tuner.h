@@ -3,19 +3,23 @@
  * identical for every thread count, so a network may pick, call by call, the
  * count that runs fastest NOW: on a machine where another process takes a
  * core, a team that waits for a descheduled thread at every barrier can be
- * slower than one thread, and the tuner then steps down. It keeps a moving
- * average of seconds per flop for each candidate count (the allowed maximum,
- * its halves, ..., 1), uses the best, and probes a neighbour of the best when
- * the time that probe is expected to lose is at most PROBE_BUDGET of the time
- * run since the last probe: cheap probes are frequent, costly ones rare. */
+ * slower than one thread, and the tuner then steps down. It keeps an estimate
+ * of seconds per flop for each candidate count (the allowed maximum, its
+ * halves, ..., 1): the fastest of its first PYNN_TUNER_FIRST calls, then a
+ * moving average that a single slow call (a stall, a scheduler tick) moves
+ * little; it uses the best, and probes a neighbour of the best when the time
+ * that probe is expected to lose is at most PROBE_BUDGET of the time run since
+ * the last probe: cheap probes are frequent, costly ones rare. */
 #ifndef PYNN_TUNER_H
 #define PYNN_TUNER_H
 
 #include <stdint.h>
 
 #define PYNN_TUNER_MAX_THREADS 256
-#define PYNN_TUNER_PROBE_BUDGET 0.02   /* probes may cost up to 2% of the run time */
+#define PYNN_TUNER_PROBE_BUDGET 0.01   /* probes may cost up to 1% of the run time */
 #define PYNN_TUNER_PROBE_GAP 8         /* and come at most every 8 calls */
+#define PYNN_TUNER_FIRST 3             /* calls per count before its estimate is trusted */
+#define PYNN_TUNER_CLIP 2.0            /* a call counts as at most 2x the estimate */
 
 typedef struct {
     int adaptive;                      /* 0: always use the allowed maximum */
@@ -24,9 +28,10 @@ typedef struct {
     int top;                           /* the largest count recorded so far */
     int64_t calls_since_probe;
     double seconds_since_probe;
-    double cost[PYNN_TUNER_MAX_THREADS + 1];   /* moving average of seconds per flop; 0 = untried */
+    double cost[PYNN_TUNER_MAX_THREADS + 1];   /* estimated seconds per flop; 0 = untried */
     unsigned char warm[PYNN_TUNER_MAX_THREADS + 1];  /* the first call on a count (thread start-up,
                                                         page faults) is not recorded */
+    unsigned char seen[PYNN_TUNER_MAX_THREADS + 1];  /* calls recorded, up to PYNN_TUNER_FIRST */
 } pynn_tuner;
 
 void pynn_tuner_init(pynn_tuner *t);
