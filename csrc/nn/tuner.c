@@ -30,8 +30,8 @@ int pynn_tuner_pick(pynn_tuner *t, int nt_max, double flops)
     if (t->cost[chain[best]] == 0) return nt_max;                /* nothing measured yet */
     down = best + 1 < n ? chain[best + 1] : 0;
     up = best > 0 ? chain[best - 1] : 0;
-    if (down && t->seen[down] < PYNN_TUNER_FIRST) return down;   /* new neighbours first */
-    if (up && t->seen[up] < PYNN_TUNER_FIRST) return up;
+    if (down && t->calls[down] <= PYNN_TUNER_FIRST) return down; /* new neighbours first */
+    if (up && t->calls[up] <= PYNN_TUNER_FIRST) return up;
     t->probe_up = !t->probe_up;                                  /* alternate the direction */
     if (up && (t->probe_up || !down) && probe_now(t, up, chain[best], flops)) return up;
     if (down && probe_now(t, down, chain[best], flops)) return down;
@@ -45,10 +45,8 @@ void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
     if (nt < 1 || nt > PYNN_TUNER_MAX_THREADS || !(flops > 0) || !(seconds > 0)) return;
     t->last = nt;
     if (nt > t->top) t->top = nt;
-    if (!t->warm[nt]) {                                         /* warm-up call: not typical */
-        t->warm[nt] = 1;
-        return;
-    }
+    if (t->calls[nt] < PYNN_TUNER_FIRST + 2) t->calls[nt]++;    /* 1, 2, ..., FIRST + 2 */
+    if (t->calls[nt] == 1) return;                              /* warm-up call: not typical */
     for (i = 1; i <= t->top; i++)                               /* was this call a probe? */
         if (t->cost[i] > 0 && (best_cost == 0 || t->cost[i] < best_cost)) best_cost = t->cost[i];
     c = seconds / flops;
@@ -63,9 +61,9 @@ void pynn_tuner_record(pynn_tuner *t, int nt, double flops, double seconds)
      * then a moving average quick to follow a faster sample and slower to
      * follow a slower one, clipped, so one stall of many times a call's length
      * moves it by an eighth at most while a lasting slowdown still takes over
-     * within a few calls (each of them doubling the estimate's share). */
-    if (t->seen[nt] < PYNN_TUNER_FIRST) {
-        t->cost[nt] = t->seen[nt]++ == 0 || c < t->cost[nt] ? c : t->cost[nt];
+     * within a few calls (each raising it by an eighth). */
+    if (t->calls[nt] <= PYNN_TUNER_FIRST + 1) {                 /* the first FIRST recorded */
+        t->cost[nt] = t->calls[nt] == 2 || c < t->cost[nt] ? c : t->cost[nt];
         return;
     }
     if (c > PYNN_TUNER_CLIP * t->cost[nt]) c = PYNN_TUNER_CLIP * t->cost[nt];

@@ -29,9 +29,9 @@ typedef struct {
     int64_t calls_since_probe;
     double seconds_since_probe;
     double cost[PYNN_TUNER_MAX_THREADS + 1];   /* estimated seconds per flop; 0 = untried */
-    unsigned char warm[PYNN_TUNER_MAX_THREADS + 1];  /* the first call on a count (thread start-up,
-                                                        page faults) is not recorded */
-    unsigned char seen[PYNN_TUNER_MAX_THREADS + 1];  /* calls recorded, up to PYNN_TUNER_FIRST */
+    unsigned char calls[PYNN_TUNER_MAX_THREADS + 1];  /* calls seen on a count, up to
+                                                         PYNN_TUNER_FIRST + 2; the first (thread
+                                                         start-up, page faults) is not recorded */
 } pynn_tuner;
 
 void pynn_tuner_init(pynn_tuner *t);
