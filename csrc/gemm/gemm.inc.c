@@ -257,9 +257,11 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     int nt;
     pl->bl = bl;
 #if PYNN_IS_F64
+    const R(cols_fn) cols = kern->cols_d;
     pl->ukr = kern->ukr_d;
     pl->fast = kern->pack_rows_d;
 #else
+    const R(cols_fn) cols = kern->cols_s;
     pl->ukr = kern->ukr_s;
     pl->fast = kern->pack_rows_s;
 #endif
@@ -286,13 +288,8 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     /* An output layer's dW = X^T dZ: the column kernel, whose vectors run
      * down C's rows, so all lanes work however few the columns (kernels.h) */
     if (op->trans_a && !op->trans_b && op->n <= bl->cols_n &&
-        (!op->epi || op->epi->kind == PYNN_EPI_NONE)) {
-#if PYNN_IS_F64
-        pl->cols = kern->cols_d;
-#else
-        pl->cols = kern->cols_s;
-#endif
-    }
+        (!op->epi || op->epi->kind == PYNN_EPI_NONE))
+        pl->cols = cols;
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * gemm/kernels.h: the contract between the blocked driver (gemm.inc.c, which
  * never names an ISA) and the micro-kernels and column kernels (ukr_*.c, one
- * file per ISA), plus
- * the per-ISA configuration: register block MR x NR and cache blocks MC, KC, NC.
+ * file per ISA), plus the per-ISA configuration: register block MR x NR and
+ * cache blocks MC, KC, NC.
  *
  * Micro-kernel contract (both dtypes):
  *   C[0:mr, 0:nr] = alpha * sum_{p < k} a(i, p) b(p, j) + beta * C   (beta == 0: overwrite)

@@ -2,10 +2,10 @@
  * gemm/ukr_avx2.c: the AVX2+FMA kernel set: micro-kernels float 6x16 and
  * double 6x8 with the epilogue in registers, the column kernels (up to 12
  * columns) and the transposing packs (one body for both dtypes in
- * ukr_avx2.inc.c; here the per-dtype register
- * transposes and partial stores it uses). Compiled with -mavx2 -mfma for this
- * file only (sources.cmake); it holds kernels only, so no AVX2 instruction can
- * leak into code that runs before dispatch. The contracts are in kernels.h. */
+ * ukr_avx2.inc.c; here the per-dtype register transposes and partial stores
+ * it uses). Compiled with -mavx2 -mfma for this file only (sources.cmake); it
+ * holds kernels only, so no AVX2 instruction can leak into code that runs
+ * before dispatch. The contracts are in kernels.h. */
 #include "ukr_common.h"
 
 /*** @@TRANSPOSE: the register transposes and partial stores of the packs ***/
