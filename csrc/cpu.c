@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * cpu.c: CPU feature detection and the choice of the GEMM kernel set, made
  * once per process: the best set this CPU and build support, unless the
- * environment variable PYNN_KERNEL=generic|avx2|avx512 names another. A forced
- * kernel that is unknown, not built or not supported by the CPU falls back to
- * the best one; pynn_kernel_name() always reports the set actually in use.
- * Compiled at baseline flags. */
+ * environment variable PYNN_KERNEL=generic|avx2|avx512|avx512_6x64 names
+ * another. Of the two AVX-512 sets, an Intel CPU gets avx512_6x64 and any
+ * other avx512 (config.c has the measurements). A forced kernel that is
+ * unknown, not built or not supported by the CPU falls back to the best one;
+ * pynn_kernel_name() always reports the set actually in use. Compiled at
+ * baseline flags. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,18 @@ static int detect_features(void)
     return f;
 }
 
+/* "GenuineIntel" in cpuid leaf 0 */
+static int detect_intel(void)
+{
+#ifdef PYNN_X86
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;   /* "Genu" "ineI" "ntel" */
+#else
+    return 0;
+#endif
+}
+
 int pynn_cpu_features(void)
 {
     static atomic_int cached = -1;    /* a race computes the same value twice: harmless */
@@ -60,18 +74,30 @@ static int runnable(const pynn_gemm_kernel *k)
     int f = pynn_cpu_features();
     if (strcmp(k->name, "generic") == 0) return 1;
     if (strcmp(k->name, "avx2") == 0) return (f & PYNN_CPU_AVX2_FMA) != 0;
-    if (strcmp(k->name, "avx512") == 0)              /* its packs are AVX2's */
-        return (f & PYNN_CPU_AVX512) && (f & PYNN_CPU_AVX2_FMA);
+    if (strcmp(k->name, "avx512") == 0 || strcmp(k->name, "avx512_6x64") == 0)
+        return (f & PYNN_CPU_AVX512) && (f & PYNN_CPU_AVX2_FMA);   /* their packs are AVX2's */
     return 0;
+}
+
+/* How good set k is on this CPU (higher is better): generic, avx2, then the
+ * AVX-512 sets, avx512_6x64 above avx512 on an Intel CPU, below it elsewhere. */
+static int rank(const pynn_gemm_kernel *k, int intel)
+{
+    if (strcmp(k->name, "avx512_6x64") == 0) return intel ? 4 : 2;
+    if (strcmp(k->name, "avx512") == 0) return 3;
+    return strcmp(k->name, "avx2") == 0 ? 1 : 0;
 }
 
 static const pynn_gemm_kernel *choose(void)
 {
     const pynn_gemm_kernel *best = &pynn_gemm_kernel_generic;
     const char *want = getenv("PYNN_KERNEL");
+    const int intel = detect_intel();
     int i;
-    for (i = 0; pynn_gemm_kernels_built[i]; i++)       /* listed worst to best */
-        if (runnable(pynn_gemm_kernels_built[i])) best = pynn_gemm_kernels_built[i];
+    for (i = 0; pynn_gemm_kernels_built[i]; i++)
+        if (runnable(pynn_gemm_kernels_built[i]) &&
+            rank(pynn_gemm_kernels_built[i], intel) > rank(best, intel))
+            best = pynn_gemm_kernels_built[i];
     if (want && *want)
         for (i = 0; pynn_gemm_kernels_built[i]; i++)
             if (strcmp(want, pynn_gemm_kernels_built[i]->name) == 0 &&
@@ -93,20 +119,25 @@ const pynn_gemm_kernel *pynn_gemm_kernel_get(void)
 
 const char *pynn_kernel_name(void) { return pynn_gemm_kernel_get()->name; }
 
-void pynn_kernel_blocks(int dtype, int64_t out[8])
+void pynn_kernel_blocks(int dtype, int64_t out[9])
 {
     const pynn_gemm_kernel *k = pynn_gemm_kernel_get();
     const pynn_gemm_blocks *b = dtype == PYNN_F64 ? &k->bd : &k->bs;
-    const int v[8] = {b->mr, b->nr, b->mc, b->kc, b->nc, b->sup_n, b->sup_nt, b->cols_n};
-    for (int i = 0; i < 8; i++) out[i] = v[i];
+    const int v[9] = {b->mr, b->nr, b->mc, b->kc, b->nc, b->sup_n, b->sup_nt, b->cols_n,
+                      k->narrow ? k->narrow_below : 0};
+    for (int i = 0; i < 9; i++) out[i] = v[i];
 }
 
 const char *pynn_kernel_list(void)
 {
-    /* the built sets are a prefix of generic, avx2, avx512: a static string each */
-    static const char *const lists[] = {"generic", "generic,avx2", "generic,avx2,avx512"};
+    /* the runnable sets, worst to best on this CPU (rank); the built ones are
+     * a prefix of generic, avx2, avx512, avx512_6x64, and the two AVX-512 sets
+     * run on the same CPUs: a static string each */
+    static const char *const lists[] = {"generic", "generic,avx2", "generic,avx2,avx512",
+                                        "generic,avx2,avx512_6x64,avx512",
+                                        "generic,avx2,avx512,avx512_6x64"};
     int i, n = 0;
     for (i = 0; pynn_gemm_kernels_built[i]; i++)
         if (runnable(pynn_gemm_kernels_built[i])) n = i;
-    return lists[n];
+    return lists[n == 3 && detect_intel() ? 4 : n];
 }

@@ -170,10 +170,11 @@ def kernel_list():
 
 
 def _kernel_blocks_for_tests(bint f64):
-    """(MR, NR, MC, KC, NC, sup_n, sup_nt, cols_n) of the chosen kernel, float32 or float64."""
-    cdef int64_t out[8]
+    """(MR, NR, MC, KC, NC, sup_n, sup_nt, cols_n, narrow_below) of the chosen kernel,
+    float32 or float64 (narrow_below: products of fewer columns go to another set; 0: none)."""
+    cdef int64_t out[9]
     c.pynn_kernel_blocks(c.PYNN_F64 if f64 else c.PYNN_F32, out)
-    return tuple(out[i] for i in range(8))
+    return tuple(out[i] for i in range(9))
 
 
 def _tuner_for_tests(seconds):

@@ -57,7 +57,12 @@ def run_gemm(ta, tb, A, B, C, alpha=1.0, beta=0.0, nt=1):
 
 def kernel_blocks(dtype):
     """(MR, NR, MC, KC, NC, sup_n, sup_nt, cols_n) of the kernel this process runs (config.c)."""
-    return _core._kernel_blocks_for_tests(dtype == np.float64)
+    return _core._kernel_blocks_for_tests(dtype == np.float64)[:8]
+
+
+def narrow_below(dtype):
+    """Products of fewer columns go to another kernel set (config.c); 0: none."""
+    return _core._kernel_blocks_for_tests(dtype == np.float64)[8]
 
 
 # ---- ctypes access to the C entry point, for leading dims and epilogues
@@ -103,6 +108,11 @@ def edge_shapes(dtype):
     shapes = [(m, 37, 29) for m in ms] + [(13, n, 29) for n in ns] + [(13, 37, k) for k in ks]
     shapes += [(2 * MC + 5, 3 * NR + 1, KC + 1), (MR + 1, NC + 5, 5), (MC + 1, SUP, KC + 1),
                (MC + 1, SUP + 1, KC + 1), (MC + 1, max(SUPT, 1), KC + 1), (5, 2 * NC + 3, 3)]
+    W = narrow_below(dtype)
+    if W:   # the set's own tiles run only from W columns on: their edges there, rows too
+        shapes += [(13, W + n, 29) for n in (-1, 0, 1, NR // 2, NR // 2 + 1, NR - 1, NR + 1)]
+        shapes += [(m, W + NR // 2 + 3, 29) for m in ms if m < MC + 2]
+        shapes += [(2 * MC + 5, W + 3 * NR + 1, KC + 1), (MC + 1, W + 1, KC + 1)]
     return shapes
 
 

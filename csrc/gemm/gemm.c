@@ -100,7 +100,7 @@ size_t pynn_gemm_ws_bytes(int dtype, int n_threads)
 
 size_t pynn_gemm_ws_bytes_shape(int dtype, int64_t m, int64_t n, int64_t k, int n_threads)
 {
-    return ws_need(pynn_gemm_kernel_get(), dtype, m, n, k, n_threads);
+    return ws_need(pynn_gemm_kernel_for(pynn_gemm_kernel_get(), n), dtype, m, n, k, n_threads);
 }
 
 static void *align_ws(void *ws)

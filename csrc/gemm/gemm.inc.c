@@ -121,7 +121,8 @@ ALWAYS_INLINE void R(pack_b_nr)(R(pack_rows_fn) fast, const real *B, int64_t rs,
 static PYNN_CLONES void R(pack_b)(R(pack_rows_fn) fast, const real *B, int64_t rs, int64_t cs,
                                   int64_t kc, int64_t nw, real *bp, int NR)
 {
-    if (NR == 32) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 32);
+    if (NR == 64) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 64);
+    else if (NR == 32) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 32);
     else if (NR == 16) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 16);
     else if (NR == 8) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 8);
     else if (NR == 4) R(pack_b_nr)(fast, B, rs, cs, kc, nw, bp, 4);
@@ -252,7 +253,7 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
 
 static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
 {
-    const pynn_gemm_kernel *kern = pynn_gemm_kernel_get();
+    const pynn_gemm_kernel *kern = pynn_gemm_kernel_for(pynn_gemm_kernel_get(), op->n);
     const pynn_gemm_blocks *bl = PYNN_IS_F64 ? &kern->bd : &kern->bs;
     int nt;
     pl->bl = bl;

@@ -76,8 +76,8 @@ typedef struct {
     int cols_n;   /* A transposed, B not, n <= cols_n, no epilogue: the column kernel */
 } pynn_gemm_blocks;
 
-typedef struct {
-    const char *name;          /* "generic", "avx2", "avx512" */
+typedef struct pynn_gemm_kernel {
+    const char *name;          /* "generic", "avx2", "avx512", "avx512_6x64" */
     pynn_gemm_blocks bs, bd;   /* float, double */
     pynn_ukr_s ukr_s;
     pynn_ukr_d ukr_d;
@@ -85,7 +85,17 @@ typedef struct {
     pynn_pack_rows_d pack_rows_d;
     pynn_ukr_cols_s cols_s;         /* NULL where cols_n is 0 */
     pynn_ukr_cols_d cols_d;
+    /* products of fewer than narrow_below columns go to this other set (NULL:
+     * none): a wide micro-tile splits them into too few column items */
+    const struct pynn_gemm_kernel *narrow;
+    int narrow_below;
 } pynn_gemm_kernel;
+
+/* The set that computes a product of n columns: k, or the one k hands it to. */
+static inline const pynn_gemm_kernel *pynn_gemm_kernel_for(const pynn_gemm_kernel *k, int64_t n)
+{
+    return k->narrow && n < k->narrow_below ? k->narrow : k;
+}
 
 /* The kernel sets compiled into this build (NULL where the build has none). */
 extern const pynn_gemm_kernel pynn_gemm_kernel_generic;
@@ -94,6 +104,7 @@ extern const pynn_gemm_kernel pynn_gemm_kernel_avx2;
 #endif
 #if defined(PYNN_HAVE_AVX512)
 extern const pynn_gemm_kernel pynn_gemm_kernel_avx512;
+extern const pynn_gemm_kernel pynn_gemm_kernel_avx512_6x64;
 #endif
 
 /* Micro-kernels (defined in the ISA files). */
@@ -115,6 +126,12 @@ void pynn_gemm_ukr_avx512_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_
 void pynn_gemm_ukr_avx512_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
                             const double *b, double *c, int64_t ldc, double alpha, double beta,
                             int mr, int nr, const pynn_epilogue *epi);     /* 8 x 16 */
+void pynn_gemm_ukr_avx512_6x64_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
+                                 const float *b, float *c, int64_t ldc, float alpha, float beta,
+                                 int mr, int nr, const pynn_epilogue *epi);     /* 6 x 64 */
+void pynn_gemm_ukr_avx512_6x64_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
+                                 const double *b, double *c, int64_t ldc, double alpha,
+                                 double beta, int mr, int nr, const pynn_epilogue *epi); /* 6 x 32 */
 void pynn_gemm_cols_avx2_s(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                            float *c, int64_t ldc, float alpha, float beta, int64_t m, int n);
 void pynn_gemm_cols_avx2_d(int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,

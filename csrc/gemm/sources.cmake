@@ -17,9 +17,9 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$"
   # epilogue rounds exactly like act.h's scalar code
   set_source_files_properties(csrc/gemm/ukr_avx2.c PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-ffp-contract=off")
   if(CMAKE_SIZEOF_VOID_P EQUAL 8)   # 16 zmm accumulators: 32-bit x86 has 8 vector registers
-    list(APPEND PYNN_GEMM_SOURCES csrc/gemm/ukr_avx512.c)
+    list(APPEND PYNN_GEMM_SOURCES csrc/gemm/ukr_avx512.c csrc/gemm/ukr_avx512_6x64.c)
     list(APPEND pynn_simd_defs "PYNN_HAVE_AVX512=1")
-    set_source_files_properties(csrc/gemm/ukr_avx512.c PROPERTIES COMPILE_OPTIONS
+    set_source_files_properties(csrc/gemm/ukr_avx512.c csrc/gemm/ukr_avx512_6x64.c PROPERTIES COMPILE_OPTIONS
       "-mavx512f;-mavx512vl;-mavx512bw;-mavx512dq;-mavx2;-mfma;-ffp-contract=off")
   endif()
   # the kernel tables and the dispatcher must know the SIMD kernels exist

@@ -51,6 +51,7 @@
 #define V_SEL(u, w, pred, t, f) V_BLEND(f, t, V_CMP(u, w, pred))   /* cmp(u, w) ? t : f */
 #define V_KEEP(u, w, pred, x) V_AND(V_CMP(u, w, pred), x)          /* cmp(u, w) ? x : 0 */
 #define MR 6
+#define NV 2
 #define FOR_ROWS(X, ...) X(0, __VA_ARGS__) X(1, __VA_ARGS__) X(2, __VA_ARGS__) \
                          X(3, __VA_ARGS__) X(4, __VA_ARGS__) X(5, __VA_ARGS__)
 #define UKR_FN R(pynn_gemm_ukr_avx2)
@@ -92,7 +93,8 @@ ALWAYS_INLINE void R(pack_rows_n)(int64_t kc, const real *src, int64_t ld, const
 }
 
 /* The driver packs MR-row (A) and NR-row (B transposed) micro-panels: 6 and
- * 16 / 8 rows for this set, 8 and 32 / 16 for AVX-512's. */
+ * 16 / 8 rows for this set, 8 and 32 / 16 for avx512's, 6 and 64 / 32 for
+ * avx512_6x64's. */
 void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, real *dst)
 {
     switch (rows) {
@@ -100,6 +102,7 @@ void R(pynn_pack_rows_avx2)(int64_t kc, const real *src, int64_t ld, int rows, r
     case 8: R(pack_rows_n)(kc, src, ld, 8, dst); break;
     case 16: R(pack_rows_n)(kc, src, ld, 16, dst); break;
     case 32: R(pack_rows_n)(kc, src, ld, 32, dst); break;
+    case 64: R(pack_rows_n)(kc, src, ld, 64, dst); break;
     default: R(pack_rows_n)(kc, src, ld, rows, dst);
     }
 }

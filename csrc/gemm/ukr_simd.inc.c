@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: MIT
  * gemm/ukr_simd.inc.c: the ISA-neutral body of the SIMD micro-kernels: MR rows
- * x 2 vectors of accumulators (2 MR registers), 2 for the B row and the
- * broadcast of A. The ISA file that includes it (ukr_avx2.inc.c,
- * ukr_avx512.inc.c) defines the vector type V of VL lanes and its operations
- * (V_*), the lane masks (VMASK, V_LANES, V_MLOAD, V_MSTORE), the selects the
- * activations need (V_SEL, V_KEEP), MR with FOR_ROWS (every row index of the
- * tile), UKR_FN, the exported kernel's name, and PREFETCH(p, off). It consumes
- * them: all but PREFETCH are undefined at its end.
+ * x NV vectors of accumulators (NV MR registers), NV for the B row and one for
+ * the broadcast of A. The ISA file that includes it (ukr_avx2.inc.c,
+ * ukr_avx512.inc.c, ukr_avx512_6x64.inc.c) defines the vector type V of VL
+ * lanes and its operations (V_*), the lane masks (VMASK, V_LANES, V_MLOAD,
+ * V_MSTORE), the selects the activations need (V_SEL, V_KEEP), MR with
+ * FOR_ROWS (every row index of the tile), NV (2 or 4), UKR_FN, the exported
+ * kernel's name, and PREFETCH(p, off). It consumes them: all but PREFETCH are
+ * undefined at its end.
  *
- * The k loop runs only the rows (<= 2, <= 4 or all MR) and vectors (1 or 2) a
- * tile has. The epilogue runs on the accumulators before the store: full tiles
+ * The k loop runs only the rows (<= 2, <= 4 or all MR) and vectors (1, 2 or
+ * all NV) a tile has. The epilogue runs on the accumulators before the store: full tiles
  * of the common epilogues store straight from the named registers, with the
  * epilogue fixed at compile time (FULL_TILE); the others, edge tiles included,
  * go through one loop with masked loads and stores (lanes past nr are never
  * read or written). The contract is in kernels.h. */
 
-#define NR (2 * VL)
+#define NR (NV * VL)
+#if NV == 2                          /* X(i, h) for every vector h of row i */
+#define FOR_VECS(X, i) X(i, 0) X(i, 1)
+#elif NV == 4
+#define FOR_VECS(X, i) X(i, 0) X(i, 1) X(i, 2) X(i, 3)
+#else
+#error "NV must be 2 or 4"
+#endif
+#define VECS_1(X, i) X(i, 0)
+#define VECS_2(X, i) X(i, 0) X(i, 1)
 
 /* The epilogue on one vector x of the tile, given its bias values b (when
  * has_bias) and the activation output av the derivative is taken from. Same
@@ -48,7 +58,7 @@ ALWAYS_INLINE V R(epi_vec)(int kind, int act, V slope, V x, int has_bias, V b, V
 /* C = epilogue(alpha acc + beta C) on the mr x nr tile at c (row stride ldc);
  * bias / deriv (row stride ld_deriv) already point at the tile. A full tile
  * has constant trip counts and plain loads; an edge tile masks its lanes. */
-ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, real beta,
+ALWAYS_INLINE void R(finish)(V acc[MR][NV], real *c, int64_t ldc, real alpha, real beta,
                              const pynn_epilogue *e, const real *bias, const real *deriv,
                              int64_t ld_deriv, int mr, int nr)
 {
@@ -58,7 +68,7 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
     int i, h;
     if (mr == MR && nr == NR) {
         for (i = 0; i < MR; i++)
-            for (h = 0; h < 2; h++) {
+            for (h = 0; h < NV; h++) {
                 real *ci = c + i * ldc + h * VL;
                 V x = beta == 0 ? V_MUL(va, acc[i][h]) : V_FMA(va, acc[i][h], V_MUL(vb, V_LOAD(ci)));
                 if (e)
@@ -69,9 +79,10 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
         return;
     }
     {
-        const VMASK lanes[2] = {V_LANES(nr), V_LANES(nr - VL)};
+        VMASK lanes[NV];
+        for (h = 0; h < NV; h++) lanes[h] = V_LANES(nr - h * VL);
         for (i = 0; i < mr; i++)
-            for (h = 0; h < 2 && h * VL < nr; h++) {
+            for (h = 0; h < NV && h * VL < nr; h++) {
                 real *ci = c + i * ldc + h * VL;
                 V x = beta == 0 ? V_MUL(va, acc[i][h])
                                 : V_FMA(va, acc[i][h], V_MUL(vb, V_MLOAD(ci, lanes[h])));
@@ -87,25 +98,29 @@ ALWAYS_INLINE void R(finish)(V acc[MR][2], real *c, int64_t ldc, real alpha, rea
 /* The k loop; rs_a/cs_a are constants when inlined from the packed call. A's
  * column p is indexed, not stepped to: a pointer stepped past the last column
  * of an in-place transposed A could leave the array (undefined in C). */
-#define ROW(i, ...)                                                     \
+#define FMA_V(i, h) c##i##h = V_FMA(ai, b##h, c##i##h);
+#define LOAD_V(i, h) V b##h = V_LOADA(b + (h) * VL);
+#define ROW(i, VECS)                                                    \
     {                                                                   \
         V ai = V_BCAST(a + p * cs_a + (i) * rs_a);                      \
-        c##i##0 = V_FMA(ai, b0, c##i##0);                               \
-        c##i##1 = V_FMA(ai, b1, c##i##1);                               \
+        VECS(FMA_V, i)                                                  \
     }
-#define ROW_HALF(i, ...) c##i##0 = V_FMA(V_BCAST(a + p * cs_a + (i) * rs_a), b0, c##i##0);
-#define ROWS_2(X) X(0, ) X(1, )
-#define ROWS_4(X) X(0, ) X(1, ) X(2, ) X(3, )
-#define ROWS_MR(X) FOR_ROWS(X, )
-#define K_FULL V b0 = V_LOADA(b), b1 = V_LOADA(b + VL);
-#define K_HALF V b0 = V_LOADA(b);
-#define K_LOOP(LOAD_B, ROWS)                                            \
+#define ROWS_2(X, VECS) X(0, VECS) X(1, VECS)
+#define ROWS_4(X, VECS) X(0, VECS) X(1, VECS) X(2, VECS) X(3, VECS)
+#define ROWS_MR(X, VECS) FOR_ROWS(X, VECS)
+#define K_LOOP(ROWS, VECS)                                              \
     {                                                                   \
         _Pragma("GCC unroll 4")                                         \
         for (p = 0; p < k; p++) {                                       \
-            LOAD_B ROWS                                                 \
+            VECS(LOAD_V, 0) ROWS(ROW, VECS)                             \
             b += NR;                                                    \
         }                                                               \
+    }
+#define K_ROWS(VECS)                                                    \
+    {                                                                   \
+        if (mr <= 2) K_LOOP(ROWS_2, VECS)                               \
+        else if (mr <= 4) K_LOOP(ROWS_4, VECS)                          \
+        else K_LOOP(ROWS_MR, VECS)                                      \
     }
 
 /* One vector of a full tile: alpha acc (+ beta C), then the epilogue kind/act,
@@ -122,26 +137,34 @@ ALWAYS_INLINE V R(full_vec)(int kind, int act, int beta0, V x, const real *ci, V
     return R(epi_vec)(kind, act, slope, x, 0, V_ZERO(), V_LOAD(deriv_ih));
 }
 
-/* A full tile stored straight from the named accumulators, row by row. */
-#define FULL_ROW(i, KIND, ACT, BETA0)                                                       \
+/* A full tile stored straight from the named accumulators, row by row; kind,
+ * act and beta0 are the constants FULL_TILE sets. */
+#define FULL_VEC(i, h)                                                                      \
+    V_STORE(ci + (h) * VL, R(full_vec)(kind, act, beta0, c##i##h, ci + (h) * VL, va, vb,    \
+                                       slope, bias ? bias + (h) * VL : NULL,                \
+                                       di ? di + (h) * VL : NULL));
+#define FULL_ROW(i, ...)                                                                    \
     {                                                                                       \
         real *ci = c + (i) * ldc;                                                           \
-        const real *di = (KIND) == PYNN_EPI_MUL_DACT ? deriv + (i) * ld_deriv : NULL;       \
-        V_STORE(ci, R(full_vec)(KIND, ACT, BETA0, c##i##0, ci, va, vb, slope, bias, di));   \
-        V_STORE(ci + VL, R(full_vec)(KIND, ACT, BETA0, c##i##1, ci + VL, va, vb, slope,     \
-                                     bias ? bias + VL : NULL, di ? di + VL : NULL));        \
+        const real *di = kind == PYNN_EPI_MUL_DACT ? deriv + (i) * ld_deriv : NULL;         \
+        FOR_VECS(FULL_VEC, i)                                                               \
     }
 #define FULL_TILE(KIND, ACT)                                                                \
     {                                                                                       \
+        const int kind = (KIND), act = (ACT);                                               \
         if (beta == 0) {                                                                    \
-            FOR_ROWS(FULL_ROW, KIND, ACT, 1)                                                \
+            const int beta0 = 1;                                                            \
+            FOR_ROWS(FULL_ROW, )                                                            \
         } else {                                                                            \
-            FOR_ROWS(FULL_ROW, KIND, ACT, 0)                                                \
+            const int beta0 = 0;                                                            \
+            FOR_ROWS(FULL_ROW, )                                                            \
         }                                                                                   \
         return;                                                                             \
     }
-#define ACC_DECL(i, ...) V c##i##0 = V_ZERO(), c##i##1 = V_ZERO();
-#define ACC_ROW(i, ...) {c##i##0, c##i##1},
+#define ZERO_V(i, h) V c##i##h = V_ZERO();
+#define ACC_DECL(i, ...) FOR_VECS(ZERO_V, i)
+#define ACC_V(i, h) c##i##h,
+#define ACC_ROW(i, ...) {FOR_VECS(ACC_V, i)},
 
 ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
                            real *c, int64_t ldc, real alpha, real beta, int mr, int nr,
@@ -154,25 +177,21 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
     int64_t p;
     int i;
     for (i = 0; i < mr; i++) {                  /* C rows (and the derivative's source) */
-        PREFETCH(c, i * ldc);                   /* come in while A, B stream */
-        PREFETCH(c, i * ldc + NR - 1);
-        if (deriv) {
-            PREFETCH(deriv, i * ld_deriv);
-            PREFETCH(deriv, i * ld_deriv + NR - 1);
+        for (int q = 0; q < NR; q += 64 / (int)sizeof(real)) {   /* come in while A, B stream */
+            PREFETCH(c, i * ldc + q);
+            if (deriv) PREFETCH(deriv, i * ld_deriv + q);
         }
+        PREFETCH(c, i * ldc + NR - 1);
+        if (deriv) PREFETCH(deriv, i * ld_deriv + NR - 1);
     }
     /* acc += a(:, p) b(p, :), only over the rows and vectors the tile has: a
      * ragged edge of <= 2 or <= 4 rows (a batch of 32 = 5 x 6 + 2) or an output
-     * layer of <= VL units runs that many FMAs, not 2 MR */
-    if (nr <= VL) {
-        if (mr <= 2) K_LOOP(K_HALF, ROWS_2(ROW_HALF))
-        else if (mr <= 4) K_LOOP(K_HALF, ROWS_4(ROW_HALF))
-        else K_LOOP(K_HALF, ROWS_MR(ROW_HALF))
-    } else {
-        if (mr <= 2) K_LOOP(K_FULL, ROWS_2(ROW))
-        else if (mr <= 4) K_LOOP(K_FULL, ROWS_4(ROW))
-        else K_LOOP(K_FULL, ROWS_MR(ROW))
-    }
+     * layer of <= VL units runs that many FMAs, not NV MR */
+    if (nr <= VL) K_ROWS(VECS_1)
+#if NV > 2
+    else if (nr <= 2 * VL) K_ROWS(VECS_2)
+#endif
+    else K_ROWS(FOR_VECS)
     if (mr == MR && nr == NR) {                 /* full tiles of the common epilogues: */
         const V va = V_SET1(alpha), vb = V_SET1(beta);  /* no spill, no branch per vector */
         const V slope = V_SET1(e ? (real)e->slope : (real)0);
@@ -183,7 +202,7 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
             FULL_TILE(PYNN_EPI_MUL_DACT, PYNN_ACT_RELU)
     }
     {
-        V acc[MR][2] = {FOR_ROWS(ACC_ROW, )};
+        V acc[MR][NV] = {FOR_ROWS(ACC_ROW, )};
         R(finish)(acc, c, ldc, alpha, beta, e, bias, deriv, ld_deriv, mr, nr);
     }
 }
@@ -200,17 +219,24 @@ void UKR_FN(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,
 }
 
 #undef NR
+#undef NV
+#undef FOR_VECS
+#undef VECS_1
+#undef VECS_2
+#undef FMA_V
+#undef LOAD_V
 #undef ROW
-#undef ROW_HALF
 #undef ROWS_2
 #undef ROWS_4
 #undef ROWS_MR
-#undef K_FULL
-#undef K_HALF
 #undef K_LOOP
+#undef K_ROWS
+#undef FULL_VEC
 #undef FULL_ROW
 #undef FULL_TILE
+#undef ZERO_V
 #undef ACC_DECL
+#undef ACC_V
 #undef ACC_ROW
 #undef V
 #undef VL
