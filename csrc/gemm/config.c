@@ -76,7 +76,6 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
     pynn_gemm_cols_avx512_s,
     pynn_gemm_cols_avx512_d,
 };
-#endif
 
 /* AVX-512 float 6x64, on an Intel Xeon (KVM, AVX-512 + AMX, 48 KiB L1d, 2 MiB
  * L2 per core, peak 214-236 GFLOP/s): 16 FMAs on registers alone run at the
@@ -91,12 +90,11 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
  * items, and with every product on 6x64 the mnist step at 2 threads lost 5%
  * (and medium gained 3-4%); with the rule, training steps (PYNN_KERNEL
  * avx512 -> avx512_6x64, medians of 4-6 interleaved runs): medium 1.044x (1
- * thread), 1.054x (2), mnist, small and tiny 0.99-1.01x. Same KC as every
- * set, so the same bits. The other blocks as the 8x32 set's (MC = 192 is 32
- * x 6). Double 6x32 against 8x16, same runs' method: 512^3 60 -> 67, 1024^3
+ * thread), 1.054x (2), mnist, small and tiny 0.97-1.02x (the runs' noise).
+ * Same KC as every set, so the same bits. The other blocks as the 8x32 set's
+ * (MC = 192 is 32 x 6). Double 6x32 against 8x16, same runs' method: 512^3 60 -> 67, 1024^3
  * 66 -> 71, 256 x 1024 x 1024 58 -> 62, TN 1024^2 x 256 69 -> 73, NT 256 x
  * 1024 x 1024 63 -> 65 GFLOP/s. */
-#if defined(PYNN_HAVE_AVX512)
 const pynn_gemm_kernel pynn_gemm_kernel_avx512_6x64 = {
     "avx512_6x64",
     {6, 64, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512},
