@@ -72,7 +72,8 @@ h = hashlib.sha256()
 rng = np.random.default_rng(3)
 for dtype in (np.float32, np.float64):
     for m, n, k, ta, tb in ((97, 45, 600, 0, 0), (33, 300, 257, 1, 0), (130, 70, 19, 0, 1),
-                            (70, 13, 300, 1, 0), (40, 5, 33, 1, 0), (50, 600, 9, 0, 0)):
+                            (70, 13, 300, 1, 0), (40, 5, 33, 1, 0), (50, 600, 9, 0, 0),
+                            (97, 600, 600, 0, 0), (13, 545, 1000, 1, 0), (40, 577, 300, 0, 1)):
         A = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(dtype)
         B = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(dtype)
         C = rng.uniform(-1, 1, (m, n)).astype(dtype)
@@ -92,8 +93,8 @@ print(_core.kernel_name(), h.hexdigest())
 
 
 def test_simd_kernels_give_identical_bits():
-    """The AVX2 and AVX-512 kernels share KC and the order of every element's
-    FMA chain, so products and whole training runs agree bit for bit (each
+    """The SIMD kernel sets (AVX2, AVX-512 8x32 and 6x64) share KC and the order of
+    every element's FMA chain, so products and whole training runs agree bit for bit (each
     kernel forced through PYNN_KERNEL in a fresh process)."""
     simd = [k for k in pynn._core.kernel_list() if k != "generic"]
     if len(simd) < 2:

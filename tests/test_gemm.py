@@ -99,7 +99,7 @@ def edge_shapes(dtype):
     kernel set's blocking, the others moderate primes; then a few combined."""
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     # ragged row tiles of every height (the kernel runs <= 2 / <= 4 / all rows), and
-    # column tiles either side of one vector (<= NR / 2 columns run half the FMAs)
+    # column tiles either side of one vector (<= one vector of columns runs fewer FMAs)
     ms = sorted({1, 2, 3, 4, MR - 3, MR - 2, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1,
                  97} - {0, -1})
     ns = sorted({1, NR // 2, NR // 2 + 1, NR - 1, NR, NR + 1, SUP, SUP + 1, SUPT, SUPT + 1,
@@ -109,9 +109,12 @@ def edge_shapes(dtype):
     shapes += [(2 * MC + 5, 3 * NR + 1, KC + 1), (MR + 1, NC + 5, 5), (MC + 1, SUP, KC + 1),
                (MC + 1, SUP + 1, KC + 1), (MC + 1, max(SUPT, 1), KC + 1), (5, 2 * NC + 3, 3)]
     W = narrow_below(dtype)
-    if W:   # the set's own tiles run only from W columns on: their edges there, rows too
-        shapes += [(13, W + n, 29) for n in (-1, 0, 1, NR // 2, NR // 2 + 1, NR - 1, NR + 1)]
-        shapes += [(m, W + NR // 2 + 3, 29) for m in ms if m < MC + 2]
+    if W:   # the set's own tiles run only from W columns on: every edge width there,
+        # and every row count at widths either side of each vector boundary
+        vl = 64 // np.dtype(dtype).itemsize
+        shapes += [(13, W + r, 29) for r in range(-1, NR + 2)]
+        shapes += [(m, W + r, 29) for m in range(1, MR + 2)
+                   for r in sorted({h * vl + d for h in range(NR // vl + 1) for d in (-1, 1)} - {-1})]
         shapes += [(2 * MC + 5, W + 3 * NR + 1, KC + 1), (MC + 1, W + 1, KC + 1)]
     return shapes
 

@@ -37,7 +37,8 @@
  * 16 60 -> 84-86 -> cols_n 16. AVX2 float n = 8 70 -> 84, 12 79 -> 90-94, 13
  * 86 -> 85 (no longer fits the 16 registers' accumulators); double 12 32 -> 48
  * -> cols_n 12. */
-/*    mr  nr   mc   kc    nc  sup_n sup_nt cols_n */
+/*    mr  nr   mc   kc    nc  sup_n sup_nt cols_n; then ukr, packs, column kernels,
+ *    and (6x64 only) the set that takes narrower products, with its bound */
 const pynn_gemm_kernel pynn_gemm_kernel_generic = {
     "generic",
     {4, 8, 128, 256, 2048, 8, 0, 0},
@@ -92,7 +93,10 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
  * avx512 -> avx512_6x64, medians of 4-6 interleaved runs): medium 1.044x (1
  * thread), 1.054x (2), mnist, small and tiny 0.97-1.02x (the runs' noise).
  * Same KC as every set, so the same bits. The other blocks as the 8x32 set's
- * (MC = 192 is 32 x 6). Double 6x32 against 8x16, same runs' method: 512^3 60 -> 67, 1024^3
+ * (MC = 192 is 32 x 6); its small-problem and column-kernel limits never
+ * apply, since the 8x32 set takes every product they would (n < 512). Its B
+ * micro-panel (KC x 64 floats, 64 KiB) does not fit L1d and streams from L2.
+ * narrow_below (512) is one rule for both dtypes, measured in float. Double 6x32 against 8x16, same runs' method: 512^3 60 -> 67, 1024^3
  * 66 -> 71, 256 x 1024 x 1024 58 -> 62, TN 1024^2 x 256 69 -> 73, NT 256 x
  * 1024 x 1024 63 -> 65 GFLOP/s. */
 const pynn_gemm_kernel pynn_gemm_kernel_avx512_6x64 = {

@@ -69,7 +69,8 @@ typedef void (*pynn_pack_rows_d)(int64_t kc, const double *src, int64_t ld, int 
 typedef struct {
     int mr, nr;   /* micro-tile */
     int mc;       /* rows of the packed A block (L2) */
-    int kc;       /* depth of a packed panel (A and B micro-panels in L1) */
+    int kc;       /* depth of a packed panel (A and B micro-panels in L1; 6x64's B
+                     micro-panel, 64 KiB of floats, streams from L2) */
     int nc;       /* columns of the packed B panel (L3) */
     int sup_n;    /* A row-major and n <= sup_n: do not pack A, read it in place */
     int sup_nt;   /* A transposed and n <= sup_nt: likewise (measured, see config.c) */

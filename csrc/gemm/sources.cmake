@@ -16,7 +16,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$"
   # -ffp-contract=off: only the FMAs written as such, so the in-register
   # epilogue rounds exactly like act.h's scalar code
   set_source_files_properties(csrc/gemm/ukr_avx2.c PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-ffp-contract=off")
-  if(CMAKE_SIZEOF_VOID_P EQUAL 8)   # 16 zmm accumulators: 32-bit x86 has 8 vector registers
+  if(CMAKE_SIZEOF_VOID_P EQUAL 8)   # 16-24 zmm accumulators: 32-bit x86 has 8 vector registers
     list(APPEND PYNN_GEMM_SOURCES csrc/gemm/ukr_avx512.c csrc/gemm/ukr_avx512_6x64.c)
     list(APPEND pynn_simd_defs "PYNN_HAVE_AVX512=1")
     set_source_files_properties(csrc/gemm/ukr_avx512.c csrc/gemm/ukr_avx512_6x64.c PROPERTIES COMPILE_OPTIONS

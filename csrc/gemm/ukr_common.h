@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * gemm/ukr_common.h: what the SIMD kernel files (ukr_avx2.c, ukr_avx512.c)
- * share ahead of their templated bodies: the intrinsics, the kernel contract,
- * forced inlining, and the prefetch the micro-kernel body and the packs use. */
+ * gemm/ukr_common.h: what the SIMD kernel files (ukr_avx2.c, ukr_avx512.c,
+ * ukr_avx512_6x64.c) share ahead of their templated bodies: the intrinsics,
+ * the kernel contract, forced inlining, and the prefetch the micro-kernel body
+ * and the packs use. */
 #ifndef PYNN_GEMM_UKR_COMMON_H
 #define PYNN_GEMM_UKR_COMMON_H
 

@@ -6,8 +6,8 @@
  * lanes and its operations (V_*), the lane masks (VMASK, V_LANES, V_MLOAD,
  * V_MSTORE), the selects the activations need (V_SEL, V_KEEP), MR with
  * FOR_ROWS (every row index of the tile), NV (2 or 4), UKR_FN, the exported
- * kernel's name, and PREFETCH(p, off). It consumes them: all but PREFETCH are
- * undefined at its end.
+ * kernel's name, and PREFETCH(p, off). It consumes them: all but PREFETCH and
+ * the includer's own helpers (e.g. V_CMP_MASK) are undefined at its end.
  *
  * The k loop runs only the rows (<= 2, <= 4 or all MR) and vectors (1, 2 or
  * all NV) a tile has. The epilogue runs on the accumulators before the store: full tiles
@@ -185,8 +185,9 @@ ALWAYS_INLINE void R(tile)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
         if (deriv) PREFETCH(deriv, i * ld_deriv + NR - 1);
     }
     /* acc += a(:, p) b(p, :), only over the rows and vectors the tile has: a
-     * ragged edge of <= 2 or <= 4 rows (a batch of 32 = 5 x 6 + 2) or an output
-     * layer of <= VL units runs that many FMAs, not NV MR */
+     * ragged edge of <= 2 or <= 4 rows (a batch of 32 = 5 x 6 + 2), an output
+     * layer of <= VL units, or (NV = 4) an edge of <= 2 VL columns runs that
+     * many FMAs, not NV MR; wider edges run all NV vectors on zero padding */
     if (nr <= VL) K_ROWS(VECS_1)
 #if NV > 2
     else if (nr <= 2 * VL) K_ROWS(VECS_2)
