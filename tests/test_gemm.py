@@ -272,10 +272,20 @@ def test_fused_epilogue_is_bitwise_the_unfused_one(dtype, act):
     """The epilogue in the kernel's registers rounds exactly like applying it to
     the stored product afterwards (act.h's order of operations), on full and
     edge tiles, with beta 0 (C's NaN overwritten) and not, NaN passed through."""
-    rng = np.random.default_rng(9)
+    check_fused_epilogue(dtype, act, np.random.default_rng(9))
+
+
+def check_fused_epilogue(dtype, act, rng):
+    """The test above, for the kernel this process runs (also from each PYNN_KERNEL
+    sweep): full and edge tiles of its own set and of the one it hands narrow
+    products to."""
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
+    W = narrow_below(dtype)
     slope = dtype(0.1)
-    for m, n, k in [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 611, 9)]:
+    shapes = [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 611, 9)]
+    if W:
+        shapes += [(2 * MR + 1, W + 2 * NR + 3, 37), (MR, W + NR, 5), (3, W + NR // 2 + 1, 300)]
+    for m, n, k in shapes:
         for (ta, tb), beta in [(t, b) for t in TRANS for b in (0.5, 0.0)]:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
@@ -380,7 +390,9 @@ if __name__ == "__main__" and "--sweep" in sys.argv:
     want = os.environ.get("PYNN_KERNEL")
     assert want is None or want == name, f"asked for {want}, got {name}"
     sweep(name)
-    for dtype in (np.float32, np.float64):   # threads agree in this kernel too
+    for dtype in (np.float32, np.float64):   # its fused epilogues; threads agree too
+        for act in ACT_CODES:
+            check_fused_epilogue(dtype, act, np.random.default_rng(9))
         rng = np.random.default_rng(7)
         for m, n, k in THREAD_SHAPES[:3]:
             A, B = operands(rng, 0, 1, m, n, k, dtype)
