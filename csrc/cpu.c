@@ -79,7 +79,7 @@ static int runnable(const pynn_gemm_kernel *k)
     return 0;
 }
 
-/* How good set k is on this CPU (higher is better): generic, avx2, then the
+/* How good set k is on this CPU, 0 (generic) to 4: generic, avx2, then the
  * AVX-512 sets, avx512_6x64 above avx512 on an Intel CPU, below it elsewhere. */
 static int rank(const pynn_gemm_kernel *k, int intel)
 {
@@ -130,14 +130,21 @@ void pynn_kernel_blocks(int dtype, int64_t out[9])
 
 const char *pynn_kernel_list(void)
 {
-    /* the runnable sets, worst to best on this CPU (rank); the built ones are
-     * a prefix of generic, avx2, avx512, avx512_6x64, and the two AVX-512 sets
-     * run on the same CPUs: a static string each */
-    static const char *const lists[] = {"generic", "generic,avx2", "generic,avx2,avx512",
-                                        "generic,avx2,avx512_6x64,avx512",
-                                        "generic,avx2,avx512,avx512_6x64"};
-    int i, n = 0;
-    for (i = 0; pynn_gemm_kernels_built[i]; i++)
-        if (runnable(pynn_gemm_kernels_built[i])) n = i;
-    return lists[n == 3 && detect_intel() ? 4 : n];
+    /* the runnable sets, worst to best by rank, in the calling thread's own
+     * buffer (no race between threads; the names fit: 31 characters) */
+    static _Thread_local char list[64];
+    const int intel = detect_intel();
+    size_t len = 0;
+    int r, i;
+    list[0] = '\0';
+    for (r = 0; r <= 4; r++)
+        for (i = 0; pynn_gemm_kernels_built[i]; i++) {
+            const pynn_gemm_kernel *k = pynn_gemm_kernels_built[i];
+            const size_t n = strlen(k->name);
+            if (rank(k, intel) != r || !runnable(k) || len + n + 2 > sizeof list) continue;
+            if (len) list[len++] = ',';
+            memcpy(list + len, k->name, n + 1);
+            len += n;
+        }
+    return list;
 }

@@ -97,7 +97,7 @@ int pynn_openmp_enabled(void);           /* 1 if built with OpenMP */
 int pynn_omp_max_threads(void);          /* omp_get_max_threads() of the calling thread, 1 without OpenMP */
 const char *pynn_openmp_runtime(void);   /* e.g. "libgomp (OpenMP 201511)" */
 const char *pynn_kernel_name(void);      /* the GEMM kernel chosen for this process */
-const char *pynn_kernel_list(void);      /* kernels this CPU can run, comma-separated */
+const char *pynn_kernel_list(void);      /* kernels this CPU can run, worst to best, comma-separated (the calling thread's buffer) */
 /* The chosen kernel's blocking for dtype: out[0..9) = MR, NR, MC, KC, NC,
  * sup_n, sup_nt, cols_n, and the column count below which it hands a product
  * to another set (0: never; gemm/kernels.h), so that tests probe its real

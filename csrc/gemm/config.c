@@ -96,9 +96,10 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
  * (MC = 192 is 32 x 6); its small-problem and column-kernel limits never
  * apply, since the 8x32 set takes every product they would (n < 512). Its B
  * micro-panel (KC x 64 floats, 64 KiB) does not fit L1d and streams from L2.
- * narrow_below (512) is one rule for both dtypes, measured in float. Double 6x32 against 8x16, same runs' method: 512^3 60 -> 67, 1024^3
- * 66 -> 71, 256 x 1024 x 1024 58 -> 62, TN 1024^2 x 256 69 -> 73, NT 256 x
- * 1024 x 1024 63 -> 65 GFLOP/s. */
+ * narrow_below (512) is one rule for both dtypes, measured in float. Double
+ * 6x32 against 8x16, same runs' method: 512^3 60 -> 67, 1024^3 66 -> 71, 256 x
+ * 1024 x 1024 58 -> 62, TN 1024^2 x 256 69 -> 73, NT 256 x 1024 x 1024 63 -> 65
+ * GFLOP/s. */
 const pynn_gemm_kernel pynn_gemm_kernel_avx512_6x64 = {
     "avx512_6x64",
     {6, 64, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512},
