@@ -208,7 +208,8 @@ def test_leading_dims_larger_than_width(dtype, ta, tb):
     rng = np.random.default_rng(3)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 5, 2 * NR + 3, KC + 7), (MR + 1, SUP - 1, 19), (37, 5 * NR, 2),
-                    (41, max(COLS - 1, 1), 19), (29, 611, 9)]:   # column kernel; rows walk
+                    (41, max(COLS - 1, 1), 19), (29, 611, 9), (101, 611, 9)]:
+        # ^ column kernel; a thin depth walked along rows, on 1 thread and split by rows on 2
         A, B = operands(rng, ta, tb, m, n, k, dtype)
         # embed each operand in a wider array: row stride = width + 7
         Aw = np.full((A.shape[0], A.shape[1] + 7), np.nan, dtype)
@@ -246,7 +247,7 @@ def test_epilogue_applied_once_after_full_k(dtype, act):
     rng = np.random.default_rng(4)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 13, 3 * NR + 1, 2 * KC + 5), (2 * MC + 1, SUP, KC + 3), (7, 5, 9),
-                    (3 * MR + 1, 611, 10)]:
+                    (3 * MR + 1, 611, 10), (16 * MR + 1, 611, 10)]:
         for ta, tb in TRANS:
             A, B = operands(rng, ta, tb, m, n, k, dtype)
             bias = rng.uniform(-1, 1, n).astype(dtype)

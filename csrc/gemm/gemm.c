@@ -132,11 +132,16 @@ static int gemm_threads(int n_threads, double flops)
  * small-problem path, its own A block (H x k), so splitting rows repeats B's
  * packing and splitting columns repeats A's: halve the longer side; on the
  * small-problem path A is read in place, so columns split for free, down to
- * one micro-panel. Results never depend on this grid. A big product's items
- * past one per thread are for balance only and each repeats an operand's
- * packing, costing about 16 / side of the item's time (a packed element takes
- * about a cycle, and is used side times at 16 FMAs a cycle): they are made
- * only while the halved side stays >= GEMM_BIG_MIN_SIDE. (2 threads, medians
+ * one micro-panel. A thin product (`thin`: walked along C's rows, see
+ * GEMM_THIN_DEPTH) splits rows first: its packs are a few rows of k, and whole
+ * C rows keep its stores sequential (AVX2, 2 threads, medians, GFLOP/s,
+ * columns first -> rows first: 256 x 1024 x 10 NT 17-43 -> 46-52, 1024 x 512
+ * x 16 NT 35 -> 76-93; at 1 thread 33 and 48). Results never depend on
+ * this grid. A big product's items past one per thread are for balance only
+ * and each repeats an operand's packing, costing about 16 / side of the item's
+ * time (a packed element takes about a cycle, and is used side times at 16
+ * FMAs a cycle): they are made only while the halved side stays >=
+ * GEMM_BIG_MIN_SIDE. (2 threads, medians
  * of 9 interleaved runs, best of 15, GFLOP/s against 2 items per thread for
  * every big product: 1024^3 144.4 vs 138.6, 256x1024x1024 NN 135.8 vs 133.0,
  * NT 139.1 vs 136.6, TN 1024x1024x256 139.5 vs 138.2, 512^3 141.7 vs 141.5;
@@ -148,7 +153,7 @@ static int gemm_threads(int n_threads, double flops)
 #define GEMM_BIG_FLOPS_PER_THREAD 1e8
 #define GEMM_BIG_MIN_SIDE 1024
 static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int64_t k, int nt,
-                      int sup, int64_t *H, int64_t *W)
+                      int sup, int thin, int64_t *H, int64_t *W)
 {
     int64_t h = m, w = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
     const int64_t h_min = 4 * bl->mr, w_min = (sup ? 1 : 4) * bl->nr;
@@ -164,7 +169,7 @@ static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int64_t 
                 can_w = can_w && w / 2 >= GEMM_BIG_MIN_SIDE;
                 if (!can_h && !can_w) break;
             }
-            if (can_h && ((h >= w && !sup) || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
+            if (can_h && (((h >= w || thin) && !sup) || !can_w)) h = ROUND_UP((h + 1) / 2, bl->mr);
             else w = ROUND_UP((w + 1) / 2, bl->nr);
         }
     }

@@ -296,7 +296,7 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);
     /* threads worth using on this product; the grid never changes any result */
     nt = gemm_threads(team, pl->flops);
-    item_grid(bl, op->m, op->n, op->k, nt, pl->sup, &pl->H, &pl->W);
+    item_grid(bl, op->m, op->n, op->k, nt, pl->sup, pl->walk_rows, &pl->H, &pl->W);
     pl->n_rb = (op->m + pl->H - 1) / pl->H;
     pl->items = pl->n_rb * ((op->n + pl->W - 1) / pl->W);
 }
