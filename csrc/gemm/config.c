@@ -7,7 +7,12 @@
  * B micro-panel (KC x NR = 16 KiB) in half of L1d; MC = 120 (A block 120 KiB in
  * L2) came out ahead of 72/96/144/192 in three scans of 1024^3 (e.g. best 79.9
  * vs 69.1 GFLOP/s for 144), KC 384/512 did not help; NC = 2048 bounds the
- * per-thread B panel at 2 MiB (L3). Double: same footprints.
+ * per-thread B panel at 2 MiB (L3). Double: same footprints. On an EPYC of
+ * family 25 model 17 (its VM hides AVX-512; 1 MiB L2 per core): MC = 336 ran
+ * 8 large products (squares 1024-2048, the medium and wide ones) 6% faster
+ * (geomean of medians of 4 interleaved rounds, 68.2 -> 72.3 GFLOP/s; NC 1024
+ * and 512 within noise) but not the training steps (medium 1.00-1.02x,
+ * mnist 0.95-1.03x at 1 thread; 0.84-0.96x at 2): kept at 120.
  * AVX-512 float 8x32, on an AMD EPYC (Zen 5: 48 KiB L1d, 1 MiB L2 per core,
  * full-width 512-bit FMAs, peak 233 GFLOP/s per core): KC = 256 (a B
  * micro-panel of 32 KiB), MC = 192, NC = 2048; 13 shapes (squares 256-2048 and
@@ -28,7 +33,12 @@
  * n = 10 (1024x10x256: 17-18 vs 22-26) and 32 (512x32x256: 54 vs 58-65), even at
  * 96-128 -> sup_nt 32 (in place strides lda per k step, risky for lda = 2^p).
  * f64 TN in place loses already at n = 32 (512x32x512: 24-25 vs 16) -> 0;
- * f64 NN wins or ties to n = 256 -> 256. Generic: not measured, A packed
+ * f64 NN wins or ties to n = 256 -> 256. On the family 25 model 17 EPYC
+ * (1 MiB L2) packing won whole products instead (sup_n 256 -> 0, 12
+ * interleaved rounds: 128x256x784 65.0 -> 69.8, 128x128x256 65.3 -> 68.9, NT
+ * 128x256x128 64.3 -> 67.4) but lost the steps that hold them (mnist 0.99x at
+ * 1 thread, small, mnist and medium 0.92-0.94x at 2, where A in place lets
+ * columns split for free): kept. Generic: not measured, A packed
  * except when n fits one micro-panel.
  * Column kernel (A^T B, n <= cols_n; medians of 9, 2 runs, GFLOP/s, micro-
  * kernel -> column kernel): AVX-512 float 256 x n x 256 n = 8 91 -> 195, 12
