@@ -8,6 +8,10 @@ a short spin (GOMP_SPINCOUNT=30000) the waiting thread soon sleeps, the OS
 moves the late thread to the freed core, and with the adaptive thread count
 (nn/tuner.h) a 2-thread network ran at 0.94-0.99x the 1-thread speed beside a
 busy process, while a quiet machine keeps most of the second core's gain.
+On a quiet machine a longer spin did not pay: the 2-thread wide step took
+1.09 s at this setting and 1.12 s with OMP_WAIT_POLICY=active (medians of 5
+interleaved rounds; GOMP_SPINCOUNT=300000 and 3000000 alike in 3 more), the
+medium one 20.3 and 19.8 ms (AVX2 EPYC, family 25 model 17).
 Unless the user chose (OMP_WAIT_POLICY, GOMP_SPINCOUNT or KMP_BLOCKTIME set),
 pynn sets GOMP_SPINCOUNT (libgomp) and KMP_BLOCKTIME (LLVM's libomp) while the
 runtime initializes and removes them again, so child processes and libraries

@@ -148,7 +148,11 @@ static int gemm_threads(int n_threads, double flops)
  * the medium training step 22.9 vs 23.4 ms in 11 runs, 21.0 vs 21.1 in 7 more,
  * where the wide step, whose products keep their items but its 1024x1024x4096
  * forward, took 1.20 vs 1.25 s. Against 4 per thread, 2 had gained
- * 256x1024x1024 NN +1.4%, NT +2.5%, TN +4%, 2048^3 +2.5%.) */
+ * 256x1024x1024 NN +1.4%, NT +2.5%, TN +4%, 2048^3 +2.5%. On the family 25
+ * model 17 EPYC, AVX2, GEMM_BIG_MIN_SIDE 256 and 512, for more items to balance
+ * the wide step's 2- and 4-item products: its 2-thread step 1.167 and 1.20 s
+ * against 1.19 s, medians of 9 and 4 interleaved rounds, each variant ahead in
+ * about half of them: noise, kept.) */
 #define GEMM_ITEMS_PER_THREAD 4
 #define GEMM_BIG_FLOPS_PER_THREAD 1e8
 #define GEMM_BIG_MIN_SIDE 1024
