@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from pynn import _core
+import pynn
 
 SQUARES = [64, 128, 256, 512, 1024, 2048]
 MLPS = [([784, 256, 128, 10], 128), ([1024, 1024, 1024, 10], 256)]
@@ -43,8 +43,8 @@ def test_gemm(benchmark, lib, nt, ta, tb, m, n, k, dtype):
                       f"{np.dtype(dtype).name} {nt}thr"
     benchmark.extra_info["flop"] = 2 * m * n * k
     if lib == "pynn":
-        f = lambda: _core.gemm(bool(ta), bool(tb), A, B, C, 1.0, 0.0, nt)  # noqa: E731
-        benchmark(f)
+        with pynn.num_threads(nt):
+            benchmark(lambda: pynn.ops.matmul(a, b, out=C))
     else:
         with threadpool_limits(nt):
             benchmark(lambda: np.matmul(a, b, out=C))

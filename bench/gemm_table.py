@@ -6,12 +6,12 @@ ratio to NumPy's BLAS, at 1 thread and at all threads.
 - The peak comes from bench/peak/peak.c (independent FMA chains on the widest
   vectors the CPU has: AVX-512 where it has it, else AVX2), built here with
   gcc -O2 -fopenmp.
-- pynn is timed through pynn._core.gemm (the C entry point behind
-  pynn.ops.matmul, without the Python checks), NumPy through np.matmul with
-  out= and transposed views, so both run the same TN/NT product with no copy.
+- Both are timed through the call a user makes, checks included: pynn through
+  pynn.ops.matmul, NumPy through np.matmul, each with out= and transposed
+  views, so both run the same TN/NT product with no copy.
 - Runs are interleaved (pynn, numpy, pynn, numpy, ...); each sample repeats the
   call until it lasts >= 20 ms; the table shows medians over --reps samples.
-  Threads are pinned the same way: pynn via n_threads, OpenBLAS via
+  Threads are pinned the same way: pynn via set_num_threads, OpenBLAS via
   threadpoolctl.threadpool_limits.
 - At more than one thread each library is timed in child processes of its
   own (OpenBLAS's idle threads keep spinning after each call, and would take
@@ -103,8 +103,12 @@ def openblas_kernel():
 
 
 def pynn_fn(ta, tb, A, B, C, nt):
-    from pynn import _core
-    return lambda: _core.gemm(bool(ta), bool(tb), A, B, C, 1.0, 0.0, nt)
+    """pynn's product, on nt threads from now until the next pynn_fn."""
+    import pynn
+    pynn.set_num_threads(nt)
+    a = A.T if ta else A
+    b = B.T if tb else B
+    return lambda: pynn.ops.matmul(a, b, out=C)
 
 
 def child(args):

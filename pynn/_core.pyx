@@ -21,13 +21,15 @@ Design:
   (f) A Net serializes its calls with a lock: one network used from two Python
       threads at once is serialized, never corrupted.
 """
-from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE,
+from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE,
                              PyBuffer_IsContiguous, PyBuffer_Release, PyObject_GetBuffer)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 cimport pynn._cpynn as c
 
 import sys
 import threading
+
+import numpy as np
 
 cdef bint _LITTLE_ENDIAN = sys.byteorder == "little"
 
@@ -56,6 +58,7 @@ cdef int _check(int status, str context) except -1:
 
 cdef enum:
     LABELS = -1          # _get's dtype for int64 class labels
+    NOT_OURS = -2        # _items_of: items of no dtype pynn takes
     N_VIEWS = 9          # the most arrays one call takes (dense_backward)
 
 ctypedef struct Views:
@@ -84,6 +87,22 @@ cdef int _dtype_of(a, str name) except -1:
     raise ValueError(f"{name} must be a float32 or float64 array")
 
 
+cdef int _items_of(const Py_buffer *v) noexcept:
+    """The pynn_dtype of a view's items (or LABELS for int64); NOT_OURS for any other."""
+    cdef const char *f = v.format               # requested, so set: "f", "d", "l", ...
+    if f != NULL and (f[0] == b"=" or f[0] == b"@" or (f[0] == b"<" and _LITTLE_ENDIAN)):
+        f += 1                                  # native byte order, said explicitly
+    if f == NULL or f[0] == 0 or f[1] != 0:
+        return NOT_OURS
+    if f[0] == b"f" and v.itemsize == 4:
+        return c.PYNN_F32
+    if f[0] == b"d" and v.itemsize == 8:
+        return c.PYNN_F64
+    if (f[0] == b"l" or f[0] == b"q") and v.itemsize == 8:
+        return LABELS
+    return NOT_OURS
+
+
 cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
                      int64_t rows=-1, int64_t cols=-1) except NULL:
     """A view of `a`, held in vs until released: a C-contiguous ndim-D array of
@@ -101,14 +120,8 @@ cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
     except (BufferError, TypeError, ValueError) as e:   # not contiguous, read-only, no buffer
         raise ValueError(f"{_want(name, dtype, ndim, writable)} ({e})") from None
     vs.n += 1
-    f = v.format                                # requested, so set: "f", "d", "l", ...
-    if f != NULL and (f[0] == b"=" or f[0] == b"@" or (f[0] == b"<" and _LITTLE_ENDIAN)):
-        f += 1                                  # native byte order, said explicitly
-    if (f == NULL or f[0] == 0 or f[1] != 0 or v.ndim != ndim or (writable and v.readonly)
-            or not PyBuffer_IsContiguous(v, b"C") or not (
-                (dtype == c.PYNN_F32 and f[0] == b"f" and v.itemsize == 4)
-                or (dtype == c.PYNN_F64 and f[0] == b"d" and v.itemsize == 8)
-                or (dtype == LABELS and (f[0] == b"l" or f[0] == b"q") and v.itemsize == 8))):
+    if (v.ndim != ndim or (writable and v.readonly) or not PyBuffer_IsContiguous(v, b"C")
+            or _items_of(v) != dtype):
         raise ValueError(_want(name, dtype, ndim, writable))
     if (rows >= 0 and v.shape[0] != rows) or (cols >= 0 and ndim > 1 and v.shape[1] != cols):
         want = ", ".join(str(d) if d >= 0 else "n" for d in (rows, cols)[:ndim])
@@ -193,9 +206,77 @@ def _tuner_for_tests(seconds):
 
 # -------------------------------------------------------------------- ops
 
+cdef inline bint _overlap(const Py_buffer *x, const Py_buffer *y) noexcept:
+    """Whether the bytes of two C-contiguous views overlap."""
+    cdef const char *xb = <const char *>x.buf
+    cdef const char *yb = <const char *>y.buf
+    return x.len > 0 and y.len > 0 and xb < yb + y.len and yb < xb + x.len
+
+
+cdef Py_buffer *_matrix_view(Views *vs, a, bint writable, bint *trans):
+    """A view of `a`, held in vs, when it is a 2-D float array, non-empty, either
+    C-contiguous (trans False) or the transpose of a C-contiguous array (trans
+    True; the view's buf is then that array's); else NULL, holding nothing."""
+    cdef Py_buffer *v = &vs.v[vs.n]
+    try:
+        PyObject_GetBuffer(a, v, PyBUF_STRIDES | PyBUF_FORMAT | (PyBUF_WRITABLE if writable else 0))
+    except (BufferError, TypeError, ValueError):
+        return NULL
+    vs.n += 1
+    trans[0] = False
+    if v.ndim == 2 and v.shape[0] > 0 and v.shape[1] > 0 and _items_of(v) >= 0:
+        if PyBuffer_IsContiguous(v, b"C"):
+            return v
+        if PyBuffer_IsContiguous(v, b"F"):
+            trans[0] = True
+            return v
+    vs.n -= 1
+    PyBuffer_Release(v)
+    return NULL
+
+
+def matmul(a, b, out, int n_threads):
+    """a @ b in one call, into out or a new array, when a and b are non-empty 2-D
+    arrays of one float dtype, each C-contiguous or the transpose of such an
+    array (read in place), and out is None or a C-contiguous writable array of
+    the product's shape and dtype that shares no memory with a or b. Returns
+    the product, or None when the arguments are not of that kind (nothing is
+    done: pynn.ops.matmul then converts and checks them)."""
+    cdef Views vs
+    cdef Py_buffer *pa
+    cdef Py_buffer *pb
+    cdef Py_buffer *pc
+    cdef bint ta, tb, tc
+    cdef int dt, st
+    cdef int64_t m, n, k
+    _views_init(&vs)
+    try:
+        pa = _matrix_view(&vs, a, False, &ta)
+        pb = _matrix_view(&vs, b, False, &tb) if pa != NULL else NULL
+        if pb == NULL or _items_of(pa) != _items_of(pb) or pb.shape[0] != pa.shape[1]:
+            return None
+        dt = _items_of(pa)
+        m, n, k = pa.shape[0], pb.shape[1], pa.shape[1]
+        if out is None:
+            out = np.empty((m, n), np.float32 if dt == c.PYNN_F32 else np.float64)
+        pc = _matrix_view(&vs, out, True, &tc)
+        if (pc == NULL or tc or _items_of(pc) != dt or pc.shape[0] != m or pc.shape[1] != n
+                or _overlap(pc, pa) or _overlap(pc, pb)):
+            return None
+        with nogil:                             # op(X)'s buffer holds X.T when X is transposed
+            st = c.pynn_gemm(dt, ta, tb, m, n, k, 1.0, pa.buf, m if ta else k, pb.buf,
+                             k if tb else n, 0.0, pc.buf, n, NULL, n_threads)
+    finally:
+        _views_release(&vs)
+    _check(st, "matmul")
+    return out
+
+
 def gemm(bint trans_a, bint trans_b, A, B,      # IN
          C, double alpha, double beta, int n_threads):   # OUT
-    """C = alpha op(A) op(B) + beta C on C-contiguous buffers; op(X) = X.T when trans."""
+    """C = alpha op(A) op(B) + beta C on C-contiguous buffers; op(X) = X.T when
+    trans. Returns False, having done nothing, when C's memory overlaps A's or
+    B's (the product must not read what it writes); True when done."""
     cdef Views vs
     cdef Py_buffer *a
     cdef Py_buffer *b
@@ -213,12 +294,15 @@ def gemm(bint trans_a, bint trans_b, A, B,      # IN
                 or (b.shape[1] if trans_b else b.shape[0]) != k
                 or (b.shape[0] if trans_b else b.shape[1]) != n):
             raise ValueError("matmul: the shapes of A, B and C do not match")
+        if _overlap(cc, a) or _overlap(cc, b):
+            return False
         with nogil:
             st = c.pynn_gemm(dt, trans_a, trans_b, m, n, k, alpha, a.buf, a.shape[1], b.buf,
                              b.shape[1], beta, cc.buf, n, NULL, n_threads)
     finally:
         _views_release(&vs)
     _check(st, "matmul")
+    return True
 
 
 def dense_forward(X, W, b, A, int act, double slope, int n_threads):   # IN X, W, b; OUT A

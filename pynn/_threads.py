@@ -26,7 +26,7 @@ if hasattr(os, "register_at_fork"):
 
 
 def _max_threads():
-    return max(1, _core.omp_max_threads()) if _core.openmp_enabled() else 1
+    return max(1, _core.omp_max_threads())   # 1 in a build without OpenMP
 
 
 def set_num_threads(n):

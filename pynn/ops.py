@@ -39,6 +39,9 @@ def _operand(a, name, dtype):
 def matmul(a, b, out=None):
     """C = a @ b with pynn's GEMM. float32 or float64 (mixed inputs are promoted
     like NumPy); transposed views (x.T) are used in place, without copies."""
+    res = _core.matmul(a, b, out, _threads.get_num_threads())   # the common case, one call
+    if res is not None:
+        return res
     a, b = v.real_array(a, "a"), v.real_array(b, "b")
     if out is not None and isinstance(out, np.ndarray) and out.dtype in v.FLOAT_DTYPES:
         dtype = out.dtype
@@ -53,14 +56,13 @@ def matmul(a, b, out=None):
         raise ValueError(f"matmul: a is {a.shape} and b is {b.shape}; b must have {k} rows")
     n = b.shape[1]
     if out is None:
-        out = target = np.empty((m, n), dtype)
+        out = np.empty((m, n), dtype)
     else:
         v.out_array(out, "out", (m, n), dtype)
-        target = out
-        if np.may_share_memory(out, A) or np.may_share_memory(out, B):
-            target = np.empty_like(out)   # the product must not read what it writes
-    _core.gemm(ta, tb, A, B, target, 1.0, 0.0, _threads.get_num_threads())
-    if target is not out:
+    nt = _threads.get_num_threads()
+    if not _core.gemm(ta, tb, A, B, out, 1.0, 0.0, nt):   # out overlaps a or b: via a copy
+        target = np.empty_like(out)
+        _core.gemm(ta, tb, A, B, target, 1.0, 0.0, nt)
         out[...] = target
     return out
 

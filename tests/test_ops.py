@@ -95,6 +95,80 @@ def test_matmul_basic(ta, tb, dtype):
     close(pynn.ops.matmul(a_in, b_in), a.astype(float) @ b.astype(float), dtype, 7)
 
 
+def _matmul_operands(dtype):
+    """(name, a, b) pairs of every kind matmul takes: the in-place kinds its
+    one-call path reads (C arrays, transposed views, Fortran arrays, shapes
+    with a side of 1, which are C- and F-contiguous at once) and the kinds it
+    hands to the converting path (strided slices, other or mixed dtypes, lists,
+    read-only arrays are read in place too); the first 7 are the in-place kinds."""
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=(19, 12)).astype(dtype)
+    b = rng.normal(size=(12, 7)).astype(dtype)
+    ro = a.copy()
+    ro.flags.writeable = False
+    col = np.ascontiguousarray
+    return [("C", a, b), ("fortran", np.asfortranarray(a), np.asfortranarray(b)),
+            ("row", a[:1], b), ("column", a, col(b[:, :1])), ("k=1", col(a[:, :1]), b[:1]),
+            ("1x1", a[:1, :1], b[:1, :1]), ("read-only", ro, b),
+            ("strided", np.repeat(a, 2, axis=1)[:, ::2], b[::-1][::-1]),
+            ("ints", (a * 4).astype(np.int64), b), ("mixed", a, b.astype(np.float16)),
+            ("list", a.tolist(), b)]
+
+
+@pytest.mark.parametrize("kind", range(11))
+def test_matmul_every_operand_kind(kind, dtype):
+    name, a, b = _matmul_operands(dtype)[kind]
+    want = np.asarray(a, dtype=float) @ np.asarray(b, dtype=float)
+    one_call = pynn._core.matmul(a, b, None, 1)           # None: not a kind it reads in place
+    assert (one_call is None) == (kind >= 7), name
+    if one_call is not None:
+        close(one_call, want, dtype, 12)
+    got = pynn.ops.matmul(a, b)
+    assert got.dtype == np.result_type(np.asarray(a), np.asarray(b), np.float32), name
+    close(got, want, got.dtype.type, 12)
+    out = np.full(want.shape, np.nan, got.dtype)
+    assert pynn.ops.matmul(a, b, out=out) is out, name
+    close(out, want, got.dtype.type, 12)
+
+
+def test_matmul_out_that_overlaps_an_operand(dtype):
+    """out may be a or b itself, or overlap them: the product reads its operands
+    whole before writing (through a copy), as NumPy's does."""
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=(9, 9)).astype(dtype)
+    want = a.astype(float) @ a.astype(float)
+    x = a.copy()
+    assert pynn.ops.matmul(x, x, out=x) is x
+    close(x, want, dtype, 9)
+    x = a.copy()
+    pynn.ops.matmul(x.T, x, out=x)                     # a transposed view of out
+    close(x, a.T.astype(float) @ a.astype(float), dtype, 9)
+    buf = np.zeros(2 * 81, dtype)
+    buf[:81] = a.ravel()
+    lhs, out = buf[:81].reshape(9, 9), buf[40:121].reshape(9, 9)   # out's start inside lhs
+    pynn.ops.matmul(lhs, a, out=out)
+    close(out, want, dtype, 9)
+
+
+def test_matmul_empty_and_out_errors():
+    assert pynn.ops.matmul(np.ones((0, 3)), np.ones((3, 2))).shape == (0, 2)
+    np.testing.assert_array_equal(pynn.ops.matmul(np.ones((2, 0)), np.ones((0, 3))),
+                                  np.zeros((2, 3)))
+    a, b = np.ones((4, 3), np.float32), np.ones((3, 2), np.float32)
+    got = pynn.ops.matmul(a, b, out=np.empty((4, 2)))   # out's dtype is the product's
+    assert got.dtype == np.float64 and (got == 3).all()
+    with pytest.raises(ValueError, match=r"out must have shape \(4, 2\)"):
+        pynn.ops.matmul(a, b, out=np.empty((2, 4), np.float32))
+    ro = np.empty((4, 2), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="out must be C-contiguous and writable"):
+        pynn.ops.matmul(a, b, out=ro)
+    with pytest.raises(ValueError, match="out must be C-contiguous and writable"):
+        pynn.ops.matmul(a, b, out=np.empty((2, 4), np.float32).T)
+    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+        pynn.ops.matmul(a, b, out=[[0, 0]] * 4)
+
+
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "softmax"])
 def test_float32_exp_based_activations_within_a_few_ulp(act):
     """float32 sigmoid, tanh and softmax use pynn's own vectorizable exp
