@@ -207,7 +207,7 @@ def _tuner_for_tests(seconds):
 # -------------------------------------------------------------------- ops
 
 cdef inline bint _overlap(const Py_buffer *x, const Py_buffer *y) noexcept:
-    """Whether the bytes of two C-contiguous views overlap."""
+    """Whether the bytes of two contiguous (C or Fortran order) views overlap."""
     cdef const char *xb = <const char *>x.buf
     cdef const char *yb = <const char *>y.buf
     return x.len > 0 and y.len > 0 and xb < yb + y.len and yb < xb + x.len
@@ -253,9 +253,11 @@ def matmul(a, b, out, int n_threads):
     try:
         pa = _matrix_view(&vs, a, False, &ta)
         pb = _matrix_view(&vs, b, False, &tb) if pa != NULL else NULL
-        if pb == NULL or _items_of(pa) != _items_of(pb) or pb.shape[0] != pa.shape[1]:
+        if pb == NULL:
             return None
         dt = _items_of(pa)
+        if _items_of(pb) != dt or pb.shape[0] != pa.shape[1]:
+            return None
         m, n, k = pa.shape[0], pb.shape[1], pa.shape[1]
         if out is None:
             out = np.empty((m, n), np.float32 if dt == c.PYNN_F32 else np.float64)

@@ -39,7 +39,8 @@ def _operand(a, name, dtype):
 def matmul(a, b, out=None):
     """C = a @ b with pynn's GEMM. float32 or float64 (mixed inputs are promoted
     like NumPy); transposed views (x.T) are used in place, without copies."""
-    res = _core.matmul(a, b, out, _threads.get_num_threads())   # the common case, one call
+    nt = _threads.get_num_threads()
+    res = _core.matmul(a, b, out, nt)     # the common case, in one call
     if res is not None:
         return res
     a, b = v.real_array(a, "a"), v.real_array(b, "b")
@@ -59,7 +60,6 @@ def matmul(a, b, out=None):
         out = np.empty((m, n), dtype)
     else:
         v.out_array(out, "out", (m, n), dtype)
-    nt = _threads.get_num_threads()
     if not _core.gemm(ta, tb, A, B, out, 1.0, 0.0, nt):   # out overlaps a or b: via a copy
         target = np.empty_like(out)
         _core.gemm(ta, tb, A, B, target, 1.0, 0.0, nt)
