@@ -23,7 +23,14 @@
  * NC 2048 92-96). Small-problem limits: sup_n 256 as AVX2 (0, 64, 512
  * within noise of it); float sup_nt 128 (9 TN shapes, medians of 3 interleaved
  * runs: 256x64x128 175 -> 211 GFLOP/s, 256x128x128 196 -> 212, 784x128x64
- * 204 -> 216 against 32; 256 lost 1024x256x256, 204 -> 176). */
+ * 204 -> 216 against 32; 256 lost 1024x256x256, 204 -> 176). On the family
+ * 25 model 17 EPYC with AVX-512 exposed (32 KiB L1d, so a B micro-panel of
+ * KC x 32 floats fills it; 1 MiB L2), 1 thread, medians of 3 interleaved
+ * rounds, GFLOP/s, NC 2048 -> 512 and -> 512 with MC 256: 256x1024x1024 NN
+ * 103.3 -> 101.7 / 102.0, NT 104.8 -> 101.8 / 100.5, TN 1024^2 x 256 108.0 ->
+ * 104.6 / 103.7, 1024^3 104.7 -> 103.7 / 104.2; the medium step 27.2 ms in
+ * all three: kept. (KC is not tuned per host: every SIMD set shares it, so
+ * they give the same bits; see README, Guarantees.) */
 #include "kernels.h"
 
 /* Small-problem rule (bench: tmp harness, median GFLOP/s, A packed vs read in
