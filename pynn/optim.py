@@ -68,7 +68,8 @@ class Optimizer:
         """(kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled)."""
         raise NotImplementedError
 
-    def _step(self, net, X, T, labels, n_threads):
+    def _step(self, X, T, labels, net, n_threads):
+        """One training step of net (batch first, as MLP._on_batch calls it)."""
         st = self.state(net)
         return net._net.train_step(X, T, labels, self._args(), st, st.buffer, n_threads)
 

@@ -213,6 +213,26 @@ def test_inputs_of_other_layouts_and_dtypes_are_converted(dtype):
     assert net.loss(X, T.tolist()) == net.loss(X, T)                       # lists
 
 
+def test_plain_arrays_and_converted_ones_train_alike(dtype):
+    """Plain arrays go straight to C; a Fortran-order X, list T or strided view goes
+    through the Python layer's conversion first (MLP._on_batch): the same bits."""
+    rng = np.random.default_rng(3)
+    X, T = rng.normal(size=(9, 5)).astype(dtype), rng.normal(size=(9, 3)).astype(dtype)
+    plain, other = (pynn.MLP([5, 4, 3], dtype=dtype, seed=0) for _ in range(2))
+    opt_plain, opt_other = pynn.Adam(lr=0.01), pynn.Adam(lr=0.01)
+    wide = np.zeros((9, 10), dtype)
+    wide[:, ::2] = X
+    for _ in range(3):
+        assert plain.train_step(X, T, opt_plain) == other.train_step(wide[:, ::2], T.tolist(),
+                                                                     opt_other)
+    np.testing.assert_array_equal(plain.params, other.params)
+    loss, grads = plain.gradients(X, T)
+    loss_f, grads_f = plain.gradients(np.asfortranarray(X), np.asfortranarray(T))
+    assert loss == loss_f == plain.loss(np.asfortranarray(X), T)
+    np.testing.assert_array_equal(grads.params, grads_f.params)
+    assert issubclass(pynn._core.NotPlain, ValueError)      # what the binding raises
+
+
 def test_single_output_accepts_1d_targets(dtype):
     net = pynn.MLP([3, 4, 1], dtype=dtype, seed=0)
     X = np.random.default_rng(0).normal(size=(5, 3))
