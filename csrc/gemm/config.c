@@ -29,8 +29,12 @@
  * rounds, GFLOP/s, NC 2048 -> 512 and -> 512 with MC 256: 256x1024x1024 NN
  * 103.3 -> 101.7 / 102.0, NT 104.8 -> 101.8 / 100.5, TN 1024^2 x 256 108.0 ->
  * 104.6 / 103.7, 1024^3 104.7 -> 103.7 / 104.2; the medium step 27.2 ms in
- * all three: kept. (KC is not tuned per host: every SIMD set shares it, so
- * they give the same bits; see README, Guarantees.) */
+ * all three: kept. KC 128 for all sets (a B micro-panel of 16 KiB, half of
+ * L1d) lost there: 256x1024x1024 NN 101.1 -> 97.1, NT 99.2 -> 94.4, TN 1024^2
+ * x 256 104.9 -> 95.1, 1024^3 101.7 -> 100.4, the medium step 28.4 -> 29.1 ms
+ * (medians of 3 interleaved rounds, 1 thread). (KC is not tuned per host:
+ * every SIMD set shares it, so they give the same bits; see README,
+ * Guarantees.) */
 #include "kernels.h"
 
 /* Small-problem rule (bench: tmp harness, median GFLOP/s, A packed vs read in
@@ -53,7 +57,15 @@
  * 148, 1024x10x256 58-61 -> 105-118, 256x1x32 7 -> 21; double n = 8 37 -> 90-103,
  * 16 60 -> 84-86 -> cols_n 16. AVX2 float n = 8 70 -> 84, 12 79 -> 90-94, 13
  * 86 -> 85 (no longer fits the 16 registers' accumulators); double 12 32 -> 48
- * -> cols_n 12. */
+ * -> cols_n 12.
+ * No such kernel for the forward's few columns (A row-major, n <= 16, e.g.
+ * 128x10x128, where one vector of B's row holds n of its 16 lanes): on the
+ * family 25 model 17 EPYC with AVX-512, 1 thread, standalone prototypes
+ * against a copy of that tile (55-58 GFLOP/s at n = 10): the column kernel
+ * on A transposed in registers (16 x 16 blocks, the same bits) ran 52, dot
+ * products along k (16 partial sums per element and a fixed reduction tree,
+ * other bits) 48; only at k = 1024 did the latter win (256x10x1024 64 ->
+ * 72.5). */
 /*    mr  nr   mc   kc    nc  sup_n sup_nt cols_n; then ukr, packs, column kernels,
  *    and (6x64 only) the set that takes narrower products, with its bound */
 const pynn_gemm_kernel pynn_gemm_kernel_generic = {
