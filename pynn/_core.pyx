@@ -20,17 +20,22 @@ Design:
   (d) n_threads is resolved once by the Python layer (pynn._threads) and passed
       down to every call; C never changes OpenMP's global settings.
   (e) C returns a pynn_status; _check turns it into the Python exception.
-  (f) A Net serializes its calls with a lock, taken and released inside the
-      `nogil` block (a thread waiting for it holds no GIL; a threading.Lock
-      cost about 0.1 us a call): one network used from two Python threads at
-      once is serialized, never corrupted.
+  (f) A Net serializes its calls with a lock (_acquire; released inside the
+      call's `nogil` block): one network used from two Python threads at once
+      is serialized, never corrupted.
 """
 from cpython.buffer cimport (PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE,
                              PyBuffer_IsContiguous, PyBuffer_Release, PyObject_GetBuffer)
-from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
-                               PyThread_release_lock, PyThread_type_lock, WAIT_LOCK)
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.pythread cimport (NOWAIT_LOCK, PY_LOCK_ACQUIRED, PyLockStatus, PyThread_acquire_lock,
+                               PyThread_allocate_lock, PyThread_free_lock, PyThread_release_lock,
+                               PyThread_type_lock)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 cimport pynn._cpynn as c
+
+cdef extern from "Python.h":        # pythread.h's; Cython's cpython/pythread.pxd lacks it
+    PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock lock, long long microseconds,
+                                             int intr_flag) nogil
 
 import sys
 
@@ -118,7 +123,7 @@ cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
                      int64_t rows=-1, int64_t cols=-1) except NULL:
     """A view of `a`, held in vs until released: a C-contiguous ndim-D array of
     dtype (a pynn_dtype, or LABELS for int64) with `rows` rows and `cols`
-    columns where those are >= 0, else ValueError naming it. C sees only
+    columns where those are >= 0, else NotPlain (a ValueError) naming it. C sees only
     pointers and sizes, so this is where a buffer too small is caught."""
     cdef Py_buffer *v
     cdef const char *f
@@ -413,6 +418,22 @@ def softmax_cross_entropy(Z, T, labels, dZ, int n_threads):   # IN Z, T or label
 
 # -------------------------------------------------------------------- network
 
+cdef int _acquire(PyThread_type_lock lk) except -1:
+    """Takes a network's lock (released by the caller inside its nogil block). A
+    wait runs without the GIL and, like threading.Lock's, a signal interrupts it
+    (Ctrl-C raises KeyboardInterrupt); uncontended it costs a few instructions,
+    where a threading.Lock cost about 0.1 us a call."""
+    cdef PyLockStatus r
+    if PyThread_acquire_lock(lk, NOWAIT_LOCK):
+        return 0
+    while True:
+        with nogil:
+            r = PyThread_acquire_lock_timed(lk, -1, 1)
+        if r == PY_LOCK_ACQUIRED:
+            return 0
+        PyErr_CheckSignals()                    # interrupted: run the handlers, maybe raise
+
+
 cdef class Net:
     """A C network handle. Exposes its flat parameter buffer through the buffer
     protocol, so np.asarray(net) is a writable view that keeps the handle alive."""
@@ -422,7 +443,7 @@ cdef class Net:
     cdef readonly int64_t n_in, n_out
     cdef Py_ssize_t shape[1]
     cdef Py_ssize_t strides[1]
-    cdef PyThread_type_lock lk     # taken without the GIL, so a waiting thread never holds it
+    cdef PyThread_type_lock lk     # see _acquire; released inside the nogil block of the call
 
     def __cinit__(self, int dtype, sizes, acts, double slope, int loss):
         cdef int64_t[::1] sz = __import__("numpy").asarray(sizes, dtype="int64")
@@ -485,14 +506,14 @@ cdef class Net:
         return c.pynn_net_last_threads(self.ptr)
 
     def set_adaptive_threads(self, bint on):
+        _acquire(self.lk)
         with nogil:
-            PyThread_acquire_lock(self.lk, WAIT_LOCK)
             c.pynn_net_set_adaptive_threads(self.ptr, on)
             PyThread_release_lock(self.lk)
 
     def init(self, uint64_t seed):
+        _acquire(self.lk)
         with nogil:
-            PyThread_acquire_lock(self.lk, WAIT_LOCK)
             c.pynn_net_init(self.ptr, seed)
             PyThread_release_lock(self.lk)
 
@@ -509,8 +530,8 @@ cdef class Net:
 
     def reserve(self, int64_t batch, int n_threads):
         cdef int st
+        _acquire(self.lk)
         with nogil:
-            PyThread_acquire_lock(self.lk, WAIT_LOCK)
             st = c.pynn_net_reserve(self.ptr, batch, n_threads)
             PyThread_release_lock(self.lk)
         _check(st, "reserving the workspace")
@@ -524,8 +545,8 @@ cdef class Net:
         try:
             x = _get(&vs, X, self.dtype, 2, False, "X", -1, self.n_in)
             py = _get(&vs, Y, self.dtype, 2, True, "Y", x.shape[0], self.n_out).buf
+            _acquire(self.lk)
             with nogil:
-                PyThread_acquire_lock(self.lk, WAIT_LOCK)
                 st = c.pynn_net_forward(self.ptr, x.shape[0], x.buf, py, n_threads)
                 PyThread_release_lock(self.lk)
         finally:
@@ -542,8 +563,8 @@ cdef class Net:
         _views_init(&vs)
         try:
             x = self._batch(&vs, X, T, labels, &pt, &pl)
+            _acquire(self.lk)
             with nogil:
-                PyThread_acquire_lock(self.lk, WAIT_LOCK)
                 st = c.pynn_net_loss(self.ptr, x.shape[0], x.buf, pt, pl, &loss, n_threads)
                 PyThread_release_lock(self.lk)
         finally:
@@ -563,8 +584,8 @@ cdef class Net:
         try:
             x = self._batch(&vs, X, T, labels, &pt, &pl)
             pg = _get(&vs, grad, self.dtype, 1, True, "grad", self.n_params).buf
+            _acquire(self.lk)
             with nogil:
-                PyThread_acquire_lock(self.lk, WAIT_LOCK)
                 st = c.pynn_net_gradients(self.ptr, x.shape[0], x.buf, pt, pl, &loss, pg,
                                           n_threads)
                 PyThread_release_lock(self.lk)
@@ -593,8 +614,8 @@ cdef class Net:
         try:
             x = self._batch(&vs, X, T, labels, &pt, &pl)
             ps = _state(&vs, state, self.dtype, &opt, self.n_params)
+            _acquire(self.lk)
             with nogil:
-                PyThread_acquire_lock(self.lk, WAIT_LOCK)
                 st = c.pynn_net_train_step(self.ptr, x.shape[0], x.buf, pt, pl, &opt, ps,
                                            &loss, n_threads)
                 PyThread_release_lock(self.lk)
@@ -635,8 +656,8 @@ cdef class Net:
             plosses = <double *>_get(&vs, losses, c.PYNN_F64, 1, True, "losses",
                                      (ix.shape[0] + batch_size - 1) // batch_size
                                      if batch_size > 0 else -1).buf
+            _acquire(self.lk)
             with nogil:
-                PyThread_acquire_lock(self.lk, WAIT_LOCK)
                 st = c.pynn_net_train_batches(self.ptr, x.shape[0], x.buf, pt, pl,
                                               <const int64_t *>ix.buf, ix.shape[0], batch_size,
                                               &opt, ps, plosses, &n_done, n_threads)

@@ -1,6 +1,8 @@
 """Argument checks shared by the Python API. Each raises a TypeError or
 ValueError that names the argument and the expected shape or dtype, before any
-C call, so a bad call changes nothing."""
+C computation, so a bad call changes nothing. (Plain arrays of the right dtype
+go to pynn._core first, whose checks, also before any computation, send what
+they reject back here: MLP._on_batch.)"""
 import math
 import operator
 

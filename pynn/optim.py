@@ -41,19 +41,26 @@ class Optimizer:
     def _state_len(self, n_params):
         raise NotImplementedError
 
-    def state(self, net):
-        """The state this optimizer keeps for `net` (created empty on first use)."""
+    def _existing(self, net):
+        """The state kept for `net`, or None where state() would make it anew."""
         last = self._last                           # the usual case: the same net again
         if last is not None and last[0]() is net:
             st = last[1]()
             if st is not None and st.buffer.size == self._state_len(last[2]):
                 return st
-        n = self._state_len(net.n_params)
         st = self._states.get(net)
-        if st is None or st.buffer.size != n or st.buffer.dtype != net.dtype:
-            st = _State(np.zeros(n, dtype=net.dtype))
-            self._states[net] = st
+        if st is None or st.buffer.size != self._state_len(net.n_params) or st.buffer.dtype != net.dtype:
+            return None
         self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
+        return st
+
+    def state(self, net):
+        """The state this optimizer keeps for `net` (created empty on first use)."""
+        st = self._existing(net)
+        if st is None:
+            st = _State(np.zeros(self._state_len(net.n_params), dtype=net.dtype))
+            self._states[net] = st
+            self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
         return st
 
     def reset(self, net=None):
@@ -69,8 +76,14 @@ class Optimizer:
         raise NotImplementedError
 
     def _step(self, X, T, labels, net, n_threads):
-        """One training step of net (batch first, as MLP._on_batch calls it)."""
-        st = self.state(net)
+        """One training step of net (batch first, as MLP._on_batch calls it). A batch
+        that may not have been checked yet (labels None: it may come straight from
+        the user) is checked before any state is made, so a bad call makes none."""
+        st = self._existing(net)
+        if st is None:
+            if labels is None:
+                net._batch(X, T)                    # raises, naming the bad argument
+            st = self.state(net)
         return net._net.train_step(X, T, labels, self._args(), st, st.buffer, n_threads)
 
     def _steps(self, net, X, T, labels, idx, batch_size, losses, n_threads):

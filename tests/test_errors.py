@@ -199,6 +199,23 @@ def test_bad_optimizer_object(net):
               "optimizer must be")
 
 
+def test_bad_first_step_makes_no_optimizer_state():
+    """Plain arrays go straight to C (MLP._on_batch), but a batch that fails its
+    checks leaves the optimizer as it was: no state made for a new network, and
+    kept state not replaced when its length no longer matches (momentum 0)."""
+    net, opt = pynn.MLP([3, 4, 2], seed=0), pynn.Adam(lr=0.1)
+    X, T = np.ones((5, 3), np.float32), np.ones((5, 2), np.float32)
+    unchanged(net, lambda: net.train_step(X, T[:4], opt), ValueError, "5 rows to match X")
+    assert opt._existing(net) is None and net not in opt._states
+    sgd = pynn.SGD(lr=0.1, momentum=0.9)
+    net.train_step(X, T, sgd)
+    velocity = sgd.state(net).buffer.copy()
+    sgd.momentum = 0.0
+    unchanged(net, lambda: net.train_step(X, T[:4], sgd), ValueError, "5 rows to match X")
+    sgd.momentum = 0.9
+    np.testing.assert_array_equal(sgd.state(net).buffer, velocity)
+
+
 @pytest.mark.parametrize("opt", [pynn.SGD(lr=0.1), pynn.SGD(lr=0.1, weight_decay=0.01),
                                  pynn.SGD(lr=0.1, momentum=0.9), pynn.Adam(lr=0.1)])
 def test_non_finite_step_is_not_applied(opt):

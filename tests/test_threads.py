@@ -158,6 +158,47 @@ def test_one_network_from_two_threads_is_serialized():
     np.testing.assert_array_equal(shared.params, alone.params)
 
 
+def test_a_wait_for_a_busy_network_is_interruptible():
+    """A call waiting for a network another thread is using waits without the GIL
+    and a signal still interrupts it (as a threading.Lock's wait), long before the
+    other thread's calls end."""
+    import signal
+    import time
+
+    class Alarm(Exception):
+        pass
+
+    def on_alarm(signum, frame):
+        raise Alarm
+
+    rng = np.random.default_rng(4)
+    net = pynn.MLP([256, 1024, 1024, 8], seed=0)
+    X = rng.normal(size=(8192, 256)).astype(np.float32)
+    T = rng.normal(size=(8192, 8)).astype(np.float32)
+    with pynn.num_threads(1):
+        t0 = time.perf_counter()
+        net.loss(X, T)
+        one = time.perf_counter() - t0                # one call holds the network this long
+        started = threading.Event()
+        busy = threading.Thread(target=lambda: [started.set()] + [net.loss(X, T) for _ in range(4)])
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        try:
+            busy.start()
+            started.wait()
+            time.sleep(0.2 * one)                     # the thread is inside its first call
+            signal.setitimer(signal.ITIMER_REAL, 0.1 * one)
+            t0 = time.perf_counter()
+            with pytest.raises(Alarm):
+                net.forward(X[:2])
+            waited = time.perf_counter() - t0
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+            busy.join()
+    # interrupted, it waits 0.1 one; not, until the thread's first call ends (0.8 one)
+    assert waited < 0.5 * one, f"waited {waited:.2f} s; one call takes {one:.2f} s"
+
+
 def tuner_picks(seconds_by_threads, n_calls=5000):
     """Picks when a call on t threads always takes seconds_by_threads[t - 1]."""
     return pynn._core._tuner_for_tests(np.tile([0.0] + list(seconds_by_threads), (n_calls, 1)))
