@@ -123,8 +123,8 @@ cdef Py_buffer *_get(Views *vs, a, int dtype, int ndim, bint writable, str name,
                      int64_t rows=-1, int64_t cols=-1) except NULL:
     """A view of `a`, held in vs until released: a C-contiguous ndim-D array of
     dtype (a pynn_dtype, or LABELS for int64) with `rows` rows and `cols`
-    columns where those are >= 0, else NotPlain (a ValueError) naming it. C sees only
-    pointers and sizes, so this is where a buffer too small is caught."""
+    columns where those are >= 0, else NotPlain (a ValueError) naming it. C
+    sees only pointers and sizes, so this is where a buffer too small is caught."""
     cdef Py_buffer *v
     cdef const char *f
     if vs.n >= N_VIEWS:

@@ -49,7 +49,8 @@ class Optimizer:
             if st is not None and st.buffer.size == self._state_len(last[2]):
                 return st
         st = self._states.get(net)
-        if st is None or st.buffer.size != self._state_len(net.n_params) or st.buffer.dtype != net.dtype:
+        if (st is None or st.buffer.size != self._state_len(net.n_params)
+                or st.buffer.dtype != net.dtype):
             return None
         self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
         return st
