@@ -55,14 +55,17 @@ class Optimizer:
         self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
         return st
 
+    def _new_state(self, net):
+        """Zero state for `net`, kept (replacing any of another length or dtype)."""
+        st = _State(np.zeros(self._state_len(net.n_params), dtype=net.dtype))
+        self._states[net] = st
+        self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
+        return st
+
     def state(self, net):
         """The state this optimizer keeps for `net` (created empty on first use)."""
         st = self._existing(net)
-        if st is None:
-            st = _State(np.zeros(self._state_len(net.n_params), dtype=net.dtype))
-            self._states[net] = st
-            self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
-        return st
+        return st if st is not None else self._new_state(net)
 
     def reset(self, net=None):
         """Forgets the state for `net` (or for every network)."""
@@ -84,7 +87,7 @@ class Optimizer:
         if st is None:
             if labels is None:
                 net._batch(X, T)                    # raises, naming the bad argument
-            st = self.state(net)
+            st = self._new_state(net)
         return net._net.train_step(X, T, labels, self._args(), st, st.buffer, n_threads)
 
     def _steps(self, net, X, T, labels, idx, batch_size, losses, n_threads):
