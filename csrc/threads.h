@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * threads.h: the OpenMP shim. Code includes this instead of <omp.h> so a build
- * without OpenMP compiles to the sequential path. */
+ * threads.h: pynn's teams. OpenMP only starts the threads (one parallel
+ * region per call); the team functions share their work and wait for each
+ * other with pynn's own loop counters and barrier (threads.c), which cost a
+ * tenth of libgomp's constructs on the short loops of a small network's step.
+ * A build without OpenMP compiles to the sequential path. */
 #ifndef PYNN_THREADS_H
 #define PYNN_THREADS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #ifdef _OPENMP
@@ -19,45 +23,154 @@
 
 #define PYNN_PRAGMA(x) _Pragma(#x)
 
-/* Team functions. A function documented as a "team function" contains only
- * orphaned work-sharing constructs (omp for / single / barrier): every thread
- * of the calling team must call it with the same arguments, and they share its
- * work; called outside a parallel region, the calling thread does all of it.
- * So a whole training step runs in ONE parallel region. Loops hand out chunks
- * dynamically (a thread that loses its core delays nobody for long), and each
- * chunk's result never depends on which thread ran it. */
+/* Team functions. A function documented as a "team function" shares its work
+ * only through the calls below (PYNN_TEAM_FOR, PYNN_BARRIER, pynn_team_id):
+ * every thread of the calling team must call it with the same arguments, and
+ * they share its work; called outside a team, the calling thread does all of
+ * it. So a whole training step runs in ONE parallel region. Loops hand out
+ * chunks dynamically (a thread that loses its core delays nobody for long),
+ * and each chunk's result never depends on which thread ran it. */
 
-/* Runs the braced block of team function calls `...` on a team of nt threads.
- * For one thread, called outside any parallel region, it opens no team: the
- * block runs on the calling thread alone (libgomp's team of one costs about
- * 1000 instructions: it allocates the team). Only for blocks that skip their
- * work-sharing constructs when alone (the GEMM's item loop): outside a team,
- * libgomp allocates every work-sharing construct's state instead, which costs
- * more than the team for a training step's dozen loops. Inside a caller's
- * parallel region a team of one is opened, so nothing binds to the caller's
- * team. */
-#define PYNN_TEAM(nt, ...)                                      \
-    do {                                                        \
-        if ((nt) > 1 || PYNN_OMP_IN_PARALLEL()) {               \
-            PYNN_PRAGMA(omp parallel num_threads(nt))           \
-            __VA_ARGS__                                         \
-        } else {                                                \
-            __VA_ARGS__                                         \
-        }                                                       \
-    } while (0)
+/* Loops that may be in flight between two barriers (a team function's nowait
+ * loops, e.g. one per layer); the next one first waits at a barrier. */
+#define PYNN_TEAM_SLOTS 32
 
-/* A barrier of the calling team, skipped by a team of one: libgomp's barrier
- * wakes the waiters with a futex syscall even when there are none: 5 of a
- * one-thread tiny training step's 6 syscalls, about 8% of its time. Every thread of a team sees the same team size, so all of them
- * take the same branch. Work-sharing constructs that a team of one runs
- * therefore end with nowait and this, not with their implicit barrier (the
- * GEMM's item loop keeps its own: only a larger team runs it). */
-#define PYNN_BARRIER()                                          \
-    do {                                                        \
-        if (PYNN_OMP_NUM_THREADS() > 1) {                       \
-            PYNN_PRAGMA(omp barrier)                            \
-        }                                                       \
+/* What a team's threads share: the barrier's count and generation, and one
+ * counter of handed-out chunks per loop since the last barrier, each on its
+ * own cache line. Lives on the stack of the thread that opens the team. */
+typedef struct {
+    _Alignas(64) _Atomic uint32_t arrived;
+    _Alignas(64) _Atomic uint32_t generation;
+    struct {
+        _Alignas(64) _Atomic int64_t next;
+    } loop[PYNN_TEAM_SLOTS];
+} pynn_team_shared;
+
+/* A thread's view of its team: the shared part, its size and this thread's
+ * number, and how many loops it has started since the last barrier (the same
+ * count on every thread). n <= 1: no team, the thread works alone. */
+typedef struct {
+    pynn_team_shared *shared;
+    int n, id, loops;
+} pynn_team_self;
+
+extern _Thread_local pynn_team_self pynn_team_me;
+
+void pynn_team_shared_init(pynn_team_shared *sh);
+/* Waits until *generation moves on from `seen`: spins, then yields the core. */
+void pynn_team_wait(_Atomic uint32_t *generation, uint32_t seen);
+
+static inline int pynn_team_size(void) { return pynn_team_me.n > 1 ? pynn_team_me.n : 1; }
+static inline int pynn_team_id(void) { return pynn_team_me.n > 1 ? pynn_team_me.id : 0; }
+
+/* Every thread of the team waits here for all the others; the writes each
+ * made before are then seen by all (release on arrival, acquire on leaving).
+ * The last to arrive clears the loop counters and lets the others go. A team
+ * of one returns at once. */
+static inline void pynn_team_barrier(void)
+{
+    pynn_team_self *me = &pynn_team_me;
+    pynn_team_shared *sh = me->shared;
+    uint32_t seen;
+    if (me->n <= 1) return;
+    seen = atomic_load_explicit(&sh->generation, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&sh->arrived, 1, memory_order_acq_rel) == (uint32_t)me->n - 1) {
+        for (int u = 0; u < me->loops; u++)
+            atomic_store_explicit(&sh->loop[u].next, 0, memory_order_relaxed);
+        atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
+        atomic_store_explicit(&sh->generation, seen + 1, memory_order_release);
+    } else {
+        pynn_team_wait(&sh->generation, seen);
+    }
+    me->loops = 0;
+}
+#define PYNN_BARRIER() pynn_team_barrier()
+
+/* One team loop over [0, n) in chunks of `chunk`: each thread takes chunks
+ * [lo, hi) until none is left. A loop of one chunk goes to one thread, in
+ * turn by the loop's place, with no counter. */
+typedef struct {
+    _Atomic int64_t *next;     /* the shared chunk counter; NULL: one claim, then done */
+    int64_t n, chunk, lo, hi;
+    int todo;                  /* (one claim) whether it is still to be taken */
+} pynn_share;
+
+static inline pynn_share pynn_share_begin(int64_t n, int64_t chunk)
+{
+    pynn_team_self *me = &pynn_team_me;
+    pynn_share s = {NULL, n, chunk < 1 ? 1 : chunk, 0, n, 1};
+    int u;
+    if (me->n <= 1) return s;                  /* alone: all of it */
+    if (me->loops == PYNN_TEAM_SLOTS) pynn_team_barrier();
+    u = me->loops++;
+    if (n <= s.chunk) s.todo = u % me->n == me->id;
+    else s.next = &me->shared->loop[u].next;
+    return s;
+}
+
+static inline int pynn_share_next(pynn_share *s)
+{
+    int64_t c;
+    if (!s->next) {
+        int take = s->todo;
+        s->todo = 0;
+        return take;
+    }
+    c = atomic_fetch_add_explicit(s->next, 1, memory_order_relaxed);
+    if (c >= (s->n + s->chunk - 1) / s->chunk) return 0;
+    s->lo = c * s->chunk;
+    s->hi = s->lo + s->chunk < s->n ? s->lo + s->chunk : s->n;
+    return 1;
+}
+
+/* for (i = 0; i < n; i++), shared by the team in chunks; no barrier at the
+ * end (the loop's results are complete for all after the next PYNN_BARRIER). */
+#define PYNN_TEAM_FOR(i, n, chunk)                                                       \
+    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk)); pynn_share_next(&pynn_share_);) \
+        for ((i) = pynn_share_.lo; (i) < pynn_share_.hi; (i)++)
+
+/* The calling thread joins a team (the team's shared part, this thread's place
+ * in it) and returns its previous view, for pynn_team_leave. */
+static inline pynn_team_self pynn_team_join(pynn_team_shared *sh, int n, int id)
+{
+    pynn_team_self prev = pynn_team_me;
+    pynn_team_me = (pynn_team_self){sh, n, id, 0};
+    return prev;
+}
+static inline void pynn_team_leave(pynn_team_self prev) { pynn_team_me = prev; }
+
+/* Runs the braced block of team function calls `...` on a team of nt threads:
+ * one OpenMP parallel region, whose threads join one pynn team. nt == 1 opens
+ * no region (libgomp's team of one costs about 1000 instructions): the block
+ * runs on the calling thread, as a team of one, even inside another team. */
+#ifdef _OPENMP
+#define PYNN_TEAM(nt, ...)                                                       \
+    do {                                                                         \
+        if ((nt) > 1) {                                                          \
+            pynn_team_shared pynn_shared_;                                       \
+            pynn_team_shared_init(&pynn_shared_);                                \
+            PYNN_PRAGMA(omp parallel num_threads(nt))                            \
+            {                                                                    \
+                pynn_team_self pynn_prev_ = pynn_team_join(                      \
+                    &pynn_shared_, omp_get_num_threads(), omp_get_thread_num()); \
+                __VA_ARGS__                                                      \
+                pynn_team_leave(pynn_prev_);                                     \
+            }                                                                    \
+        } else {                                                                 \
+            pynn_team_self pynn_prev_ = pynn_team_join(NULL, 1, 0);              \
+            __VA_ARGS__                                                          \
+            pynn_team_leave(pynn_prev_);                                         \
+        }                                                                        \
     } while (0)
+#else
+#define PYNN_TEAM(nt, ...)                                                       \
+    do {                                                                         \
+        pynn_team_self pynn_prev_ = pynn_team_join(NULL, 1, 0);                  \
+        (void)(nt);                                                              \
+        __VA_ARGS__                                                              \
+        pynn_team_leave(pynn_prev_);                                             \
+    } while (0)
+#endif
 
 /* Iterations per dynamically handed-out chunk: enough that one chunk carries
  * about PYNN_CHUNK_WORK flops, so that tiny loops stay on one thread. */

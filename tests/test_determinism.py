@@ -56,6 +56,31 @@ def test_thread_count_does_not_change_bits_for_odd_shapes(batch, make_opt):
             np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("make_opt", [lambda: pynn.SGD(lr=0.01, momentum=0.9),
+                                      lambda: pynn.SGD(lr=0.01)], ids=["momentum", "plain_sgd_fused"])
+def test_a_deep_network_gives_the_same_bits_on_every_team(make_opt):
+    # 40 layers: a step starts more loops between two barriers (one per layer in
+    # the finiteness scan and in the bias updates) than a team has loop counters
+    # (PYNN_TEAM_SLOTS in csrc/threads.h), so the team also syncs in between.
+    sizes, batch = [24] + [64] * 40 + [3], 96
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(batch, sizes[0])).astype(np.float32)
+    T = rng.normal(size=(batch, sizes[-1])).astype(np.float32)
+    outs = []
+    for threads in (1, 2, 3):
+        net = pynn.MLP(sizes, activation="tanh", seed=4)
+        net.adaptive_threads = False
+        opt = make_opt()
+        with pynn.num_threads(threads):
+            losses = [net.train_step(X, T, opt) for _ in range(3)]
+            outs.append((net.params.copy(), np.array(losses), net.forward(X),
+                         net.gradients(X, T)[1].params))
+            assert net.last_threads == threads
+    for o in outs[1:]:
+        for x, y in zip(outs[0], o):
+            np.testing.assert_array_equal(x, y)
+
+
 def test_same_seed_same_network():
     a = pynn.MLP([20, 30, 5], seed=123)
     b = pynn.MLP([20, 30, 5], seed=123)

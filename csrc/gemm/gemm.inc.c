@@ -327,7 +327,7 @@ void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
 {
     R(gemm_plan) pl[PYNN_GEMM_MAX_OPS];
     int64_t first[PYNN_GEMM_MAX_OPS + 1] = {0}, it;
-    const int team = PYNN_OMP_NUM_THREADS();
+    const int team = pynn_team_size();
     size_t stride = 0;                  /* per-thread buffers, the largest any product needs */
     double flops = 0;
     int o;
@@ -338,19 +338,13 @@ void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
         first[o + 1] = first[o] + pl[o].items;
     }
     {
-        char *mine = (char *)align_ws(ws) + (size_t)PYNN_OMP_THREAD_NUM() * stride;
+        char *mine = (char *)align_ws(ws) + (size_t)pynn_team_id() * stride;
         /* 5th loop (jc) and the tiles' rows of every product, handed out
          * dynamically; one chunk of everything when the work is too small to split */
         const int64_t chunk = gemm_threads(team, flops) == 1 ? PYNN_MAX(first[n_ops], 1) : 1;
-        if (team == 1) {            /* no work-sharing construct: outside a team libgomp */
-            for (it = 0; it < first[n_ops]; it++)       /* would allocate one per call */
-                R(run_item)(pl, first, it, mine);
-        } else {
-            PYNN_PRAGMA(omp for schedule(dynamic, chunk))
-            for (it = 0; it < first[n_ops]; it++) R(run_item)(pl, first, it, mine);
-        }
+        PYNN_TEAM_FOR(it, first[n_ops], chunk) R(run_item)(pl, first, it, mine);
     }
-    /* (implicit barrier: every C is complete for every thread of the team) */
+    PYNN_BARRIER();                     /* every C is complete for every thread of the team */
 }
 
 void R(pynn_gemm_team)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, real alpha,

@@ -7,8 +7,7 @@
 static void R(softmax_rows)(int64_t batch, int64_t n, real *Z)
 {
     int64_t i, chunk = pynn_chunk(batch, 20.0 * (double)n);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (i = 0; i < batch; i++) {
+    PYNN_TEAM_FOR(i, batch, chunk) {
         real *z = Z + i * n, m = z[0], s = 0;
         int64_t j;
         for (j = 1; j < n; j++) m = z[j] > m ? z[j] : m;
@@ -33,8 +32,7 @@ PYNN_CLONES void R(nn_act_backward)(int64_t batch, int64_t n, int act, real slop
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     if (act == PYNN_ACT_IDENTITY) return;
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (i = 0; i < batch; i++) R(act_backward_row)(act, slope, A + i * n, dZ + i * n, n);
+    PYNN_TEAM_FOR(i, batch, chunk) R(act_backward_row)(act, slope, A + i * n, dZ + i * n, n);
     PYNN_BARRIER();
 }
 
@@ -43,8 +41,7 @@ PYNN_CLONES void R(nn_column_sums_nowait)(int64_t batch, int64_t n, const real *
 {
     enum { WIDTH = 64 };
     int64_t n_blocks = (n + WIDTH - 1) / WIDTH, c, chunk = pynn_chunk(n_blocks, (double)batch * WIDTH);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (c = 0; c < n_blocks; c++) {
+    PYNN_TEAM_FOR(c, n_blocks, chunk) {
         int64_t j0 = c * WIDTH, w = PYNN_MIN((int64_t)WIDTH, n - j0), i, j;
         double acc[WIDTH] = {0};
         R(abs_bits_t) top[WIDTH] = {0};

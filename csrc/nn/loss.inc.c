@@ -15,8 +15,7 @@ static double R(sum_rows)(const double *row_loss, int64_t batch, double scale, d
     PYNN_BARRIER();                                           /* every row's loss */
     for (int64_t i = 0; i < batch; i++) s += row_loss[i];
     s *= scale;
-    PYNN_PRAGMA(omp master)
-    *loss = s;
+    if (pynn_team_id() == 0) *loss = s;
     return s;
 }
 
@@ -25,8 +24,7 @@ PYNN_CLONES double R(nn_mse)(int64_t batch, int64_t n, const real *Y, const real
 {
     int64_t i, chunk = pynn_chunk(batch, 4.0 * (double)n);
     const double scale = 2.0 / ((double)batch * (double)n);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (i = 0; i < batch; i++) {
+    PYNN_TEAM_FOR(i, batch, chunk) {
         const real *y = Y + i * n, *t = T + i * n;
         real *dz = dZ ? dZ + i * n : NULL;
         double s = 0;
@@ -49,8 +47,7 @@ double R(nn_softmax_ce)(int64_t batch, int64_t n, const real *Z, const real *T,
 {
     int64_t i, chunk = pynn_chunk(batch, 20.0 * (double)n);
     const double inv_batch = 1.0 / (double)batch;
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (i = 0; i < batch; i++) {
+    PYNN_TEAM_FOR(i, batch, chunk) {
         const real *z = Z + i * n;
         double m = (double)z[0], s = 0, lse, l = 0, t_sum = 1;
         int64_t j;
@@ -84,8 +81,7 @@ PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
 {
     enum { BLOCK = 4096 };
     int64_t n_blocks = (n + BLOCK - 1) / BLOCK, c, chunk = pynn_chunk(n_blocks, BLOCK);
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (c = 0; c < n_blocks; c++) {
+    PYNN_TEAM_FOR(c, n_blocks, chunk) {
         const int64_t len = PYNN_MIN((int64_t)BLOCK, n - c * BLOCK);
         R(abs_bits_merge)(R(abs_bits_max)(x + c * BLOCK, len), m);
     }
@@ -94,8 +90,7 @@ PYNN_CLONES void R(nn_max_abs_nowait)(const real *x, int64_t n, double *m)
 void R(nn_all_finite)(const real *x, int64_t n, int *finite)
 {
     double m = 0;                                   /* max |x| over this thread's share */
-    PYNN_PRAGMA(omp single nowait)
-    *finite = 1;
+    if (pynn_team_id() == 0) *finite = 1;
     PYNN_BARRIER();                                 /* set before any write below */
     R(nn_max_abs_nowait)(x, n, &m);                 /* +inf when a value is inf or NaN */
     if (!(m < INFINITY)) {

@@ -118,11 +118,12 @@ static void R(net_backward)(pynn_net *net, int64_t batch, const real *X, real *g
     real *db = WS(net, net->db_off);
     R(net_backward_dz)(net, batch, db, NULL);
     R(net_weight_products)(net, batch, X, 0, net->n_layers, 1, 0, grad, 0);
-    PYNN_PRAGMA(omp single nowait)                     /* db_l into the bias segments */
-    for (int64_t l = 0; l < net->n_layers; l++) {
-        const pynn_segment b = net->segs[2 * l + 1];
-        memcpy(grad + b.offset, db, (size_t)b.len * sizeof(real));
-        db += b.len;
+    if (pynn_team_id() == 0) {                         /* db_l into the bias segments */
+        for (int64_t l = 0; l < net->n_layers; l++) {
+            const pynn_segment b = net->segs[2 * l + 1];
+            memcpy(grad + b.offset, db, (size_t)b.len * sizeof(real));
+            db += b.len;
+        }
     }
     PYNN_BARRIER();
 }
@@ -140,7 +141,7 @@ static double R(bound_max)(const double *bound, int nt, int64_t nq, int64_t q)
 static double *R(my_bounds)(pynn_net *net)
 {
     const int64_t nq = 2 * net->n_layers + 1;
-    double *mine = (double *)((char *)net->ws + net->bound_off) + PYNN_OMP_THREAD_NUM() * nq;
+    double *mine = (double *)((char *)net->ws + net->bound_off) + pynn_team_id() * nq;
     for (int64_t q = 0; q < nq; q++) mine[q] = 0;
     return mine;
 }
@@ -159,7 +160,7 @@ static double *R(my_bounds)(pynn_net *net)
 static int R(net_grad_finite)(pynn_net *net, int64_t batch, const real *X)
 {
     const int64_t L = net->n_layers, nq = 2 * L + 1;
-    const int nt = PYNN_OMP_NUM_THREADS();
+    const int nt = pynn_team_size();
     const double *bound = (const double *)((char *)net->ws + net->bound_off);
     const double limit = (PYNN_IS_F64 ? DBL_MAX : FLT_MAX) / 4;
     const double growth = exp((double)(batch + 2) * (PYNN_IS_F64 ? DBL_EPSILON : FLT_EPSILON));
@@ -221,8 +222,7 @@ static void R(net_step)(pynn_net *net, int64_t batch, const real *X, const real 
     if (isfinite(total) && R(net_grad_finite)(net, batch, X))
         R(net_update)(net, batch, X, opt, state, db);
     else {
-        PYNN_PRAGMA(omp single nowait)
-        *applied = 0;
+        if (pynn_team_id() == 0) *applied = 0;
         PYNN_BARRIER();
     }
 }
@@ -235,8 +235,7 @@ static void R(gather)(pynn_net *net, const real *X, const real *T, const int64_t
     real *xg = WS(net, net->xg_off), *tg = WS(net, net->tg_off);
     int64_t *lg = (int64_t *)((char *)net->ws + net->lg_off);
     int64_t i, chunk = pynn_chunk(rows, (double)(n_in + n_out));
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (i = 0; i < rows; i++) {
+    PYNN_TEAM_FOR(i, rows, chunk) {
         memcpy(xg + i * n_in, X + idx[i] * n_in, (size_t)n_in * sizeof(real));
         if (T) memcpy(tg + i * n_out, T + idx[i] * n_out, (size_t)n_out * sizeof(real));
         else lg[i] = labels[idx[i]];
@@ -248,27 +247,26 @@ static void R(gather)(pynn_net *net, const real *X, const real *T, const int64_t
 
 static int R(net_forward)(pynn_net *net, int64_t batch, const void *X, void *Y, int nt)
 {
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    R(net_run)(net, batch, (const real *)X, (real *)Y, 0);
+    PYNN_TEAM(nt, { R(net_run)(net, batch, (const real *)X, (real *)Y, 0); });
     return PYNN_OK;
 }
 
 static int R(net_loss)(pynn_net *net, int64_t batch, const void *X, const void *T,
                        const int64_t *labels, double *loss, int nt)
 {
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0, NULL);
+    PYNN_TEAM(nt, {
+        R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 0, NULL);
+    });
     return PYNN_OK;
 }
 
 static int R(net_gradients)(pynn_net *net, int64_t batch, const void *X, const void *T,
                             const int64_t *labels, double *loss, void *grad, int nt)
 {
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    {
+    PYNN_TEAM(nt, {
         R(net_loss_team)(net, batch, (const real *)X, (const real *)T, labels, loss, 1, NULL);
         R(net_backward)(net, batch, (const real *)X, (real *)grad);
-    }
+    });
     return PYNN_OK;
 }
 
@@ -277,9 +275,10 @@ static int R(net_train_step)(pynn_net *net, int64_t batch, const void *X, const 
                              double *loss, int nt)
 {
     int applied = 1;
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    R(net_step)(net, batch, (const real *)X, (const real *)T, labels, opt, (real *)state, loss,
-                &applied);
+    PYNN_TEAM(nt, {
+        R(net_step)(net, batch, (const real *)X, (const real *)T, labels, opt, (real *)state, loss,
+                    &applied);
+    });
     return applied ? PYNN_OK : PYNN_ERR_NONFINITE;     /* not applied: nothing changed */
 }
 
@@ -294,8 +293,7 @@ static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
     const int64_t n_batches = (n_idx + batch_size - 1) / batch_size;
     const int64_t *lg = (const int64_t *)((char *)net->ws + net->lg_off);
     int applied = 1;
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    {
+    PYNN_TEAM(nt, {
         pynn_optim o = *opt;
         for (int64_t b = 0; b < n_batches && applied; b++) {  /* every thread sees the same flag */
             const int64_t rows = PYNN_MIN(batch_size, n_idx - b * batch_size);
@@ -303,11 +301,10 @@ static int R(net_train_batches)(pynn_net *net, const void *X, const void *T,
             o.step = opt->step + b;
             R(net_step)(net, rows, WS(net, net->xg_off), T ? WS(net, net->tg_off) : NULL,
                         T ? NULL : lg, &o, (real *)state, &losses[b], &applied);
-            PYNN_PRAGMA(omp single nowait)
-            *n_done = b + applied;
+            if (pynn_team_id() == 0) *n_done = b + applied;
             PYNN_BARRIER();
         }
-    }
+    });
     return applied ? PYNN_OK : PYNN_ERR_NONFINITE;
 }
 

@@ -50,11 +50,10 @@ int pynn_dense_forward(int dtype, int64_t batch, int64_t n_in, int64_t n_out, co
     if (!X || !W || !A) return PYNN_ERR_ARG;
     PYNN_CHECK(scratch_alloc(&s, dtype, 0, n_threads));
     nt = pynn_threads_for(n_threads, 2.0 * (double)batch * (double)n_in * (double)n_out);
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    {
+    PYNN_TEAM(nt, {
         if (dtype == PYNN_F32) nn_dense_forward_s(batch, n_in, n_out, X, W, b, act, (float)slope, A, s.gemm_ws);
         else nn_dense_forward_d(batch, n_in, n_out, X, W, b, act, slope, A, s.gemm_ws);
-    }
+    });
     pynn_free(s.buf);
     return PYNN_OK;
 }
@@ -72,8 +71,7 @@ int pynn_dense_backward(int dtype, int64_t batch, int64_t n_in, int64_t n_out, c
     PYNN_CHECK(scratch_alloc(&s, dtype, batch * n_out, n_threads));
     memcpy(s.elems, dA, (size_t)(batch * n_out) * pynn_dtype_size(dtype));   /* dZ starts as dA */
     nt = pynn_threads_for(n_threads, 4.0 * (double)batch * (double)n_in * (double)n_out);
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    {
+    PYNN_TEAM(nt, {
         if (dtype == PYNN_F32) {
             nn_act_backward_s(batch, n_out, act, (float)slope, A, s.elems);
             nn_dense_backward_s(batch, n_in, n_out, X, W, s.elems, dW, db, dX, NULL, 0, 0, s.gemm_ws);
@@ -81,7 +79,7 @@ int pynn_dense_backward(int dtype, int64_t batch, int64_t n_in, int64_t n_out, c
             nn_act_backward_d(batch, n_out, act, slope, A, s.elems);
             nn_dense_backward_d(batch, n_in, n_out, X, W, s.elems, dW, db, dX, NULL, 0, 0, s.gemm_ws);
         }
-    }
+    });
     pynn_free(s.buf);
     return PYNN_OK;
 }
@@ -97,11 +95,10 @@ int pynn_mse(int dtype, int64_t batch, int64_t n, const void *Y, const void *T, 
     row_loss = pynn_alloc((size_t)batch * sizeof *row_loss);
     if (!row_loss) return PYNN_ERR_NOMEM;
     nt = pynn_threads_for(n_threads, 4.0 * (double)batch * (double)n);
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    {
+    PYNN_TEAM(nt, {
         if (dtype == PYNN_F32) nn_mse_s(batch, n, Y, T, row_loss, loss, dY, PYNN_ACT_IDENTITY, 0);
         else nn_mse_d(batch, n, Y, T, row_loss, loss, dY, PYNN_ACT_IDENTITY, 0);
-    }
+    });
     pynn_free(row_loss);
     return PYNN_OK;
 }
@@ -120,11 +117,10 @@ int pynn_softmax_cross_entropy(int dtype, int64_t batch, int64_t n, const void *
     row_loss = pynn_alloc((size_t)batch * sizeof *row_loss);
     if (!row_loss) return PYNN_ERR_NOMEM;
     nt = pynn_threads_for(n_threads, 20.0 * (double)batch * (double)n);
-    PYNN_PRAGMA(omp parallel num_threads(nt) if(nt > 1))
-    {
+    PYNN_TEAM(nt, {
         if (dtype == PYNN_F32) nn_softmax_ce_s(batch, n, Z, T, labels, row_loss, loss, dZ);
         else nn_softmax_ce_d(batch, n, Z, T, labels, row_loss, loss, dZ);
-    }
+    });
     pynn_free(row_loss);
     return PYNN_OK;
 }

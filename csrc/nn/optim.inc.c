@@ -43,8 +43,7 @@ void R(nn_optim_segment_nowait)(const pynn_optim *opt, pynn_segment sg, real *pa
     const real wd = sg.decay ? (real)opt->weight_decay : 0;
     int64_t blk, n_blk = (sg.len + BLOCK - 1) / BLOCK, chunk = pynn_chunk(n_blk, 8.0 * BLOCK);
     /* blocks of BLOCK values are handed out dynamically */
-    PYNN_PRAGMA(omp for schedule(dynamic, chunk) nowait)
-    for (blk = 0; blk < n_blk; blk++) {
+    PYNN_TEAM_FOR(blk, n_blk, chunk) {
         int64_t i = blk * BLOCK, off = sg.offset + i, len = PYNN_MIN((int64_t)BLOCK, sg.len - i);
         if (opt->kind == PYNN_OPT_ADAM)
             R(adam_segment)(opt, wd, params + off, g + i, state + off, state + n_params + off, len);
