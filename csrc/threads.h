@@ -2,8 +2,8 @@
  * threads.h: pynn's teams. OpenMP only starts the threads (one parallel
  * region per call); the team functions share their work and wait for each
  * other with pynn's own loop counters and barrier (threads.c), which cost a
- * tenth of libgomp's constructs on the short loops of a small network's step.
- * A build without OpenMP compiles to the sequential path. */
+ * fraction of libgomp's constructs on the short loops of a small network's
+ * step. A build without OpenMP compiles to the sequential path. */
 #ifndef PYNN_THREADS_H
 #define PYNN_THREADS_H
 
@@ -29,7 +29,12 @@
  * they share its work; called outside a team, the calling thread does all of
  * it. So a whole training step runs in ONE parallel region. Loops hand out
  * chunks dynamically (a thread that loses its core delays nobody for long),
- * and each chunk's result never depends on which thread ran it. */
+ * and each chunk's result never depends on which thread ran it.
+ * The rules that keep a team in step: every thread starts the same sequence
+ * of team loops and barriers (never one inside `if (pynn_team_id() == 0)` or
+ * behind a test that differs between threads; a shared value read after a
+ * barrier is fine); nothing leaves a PYNN_TEAM_FOR body by return or goto
+ * (a `break` ends only the current chunk); its variable is an int64_t. */
 
 /* Loops that may be in flight between two barriers (a team function's nowait
  * loops, e.g. one per layer); the next one first waits at a barrier. */
@@ -41,24 +46,32 @@
 typedef struct {
     _Alignas(64) _Atomic uint32_t arrived;
     _Alignas(64) _Atomic uint32_t generation;
+    _Atomic uint32_t sleepers;      /* waiters asleep on generation (threads.c) */
     struct {
         _Alignas(64) _Atomic int64_t next;
     } loop[PYNN_TEAM_SLOTS];
 } pynn_team_shared;
 
 /* A thread's view of its team: the shared part, its size and this thread's
- * number, and how many loops it has started since the last barrier (the same
- * count on every thread). n <= 1: no team, the thread works alone. */
+ * number, how many loops it has started since the last barrier (the same
+ * count on every thread), and how long it spins at a barrier before it sleeps.
+ * n <= 1: no team, the thread works alone. */
 typedef struct {
     pynn_team_shared *shared;
-    int n, id, loops;
+    int n, id, loops, spins;
 } pynn_team_self;
 
-extern _Thread_local pynn_team_self pynn_team_me;
+/* hidden: reached without the dynamic linker's TLS lookup by name */
+extern _Thread_local pynn_team_self pynn_team_me __attribute__((visibility("hidden")));
 
 void pynn_team_shared_init(pynn_team_shared *sh);
-/* Waits until *generation moves on from `seen`: spins, then yields the core. */
-void pynn_team_wait(_Atomic uint32_t *generation, uint32_t seen);
+/* Pause rounds a waiter of a team of n spins before it sleeps (threads.c). */
+int pynn_team_spins(int n);
+/* Waits until sh->generation moves on from `seen`: spins `spins` rounds, then
+ * sleeps until the last to arrive wakes it. */
+void pynn_team_wait(pynn_team_shared *sh, uint32_t seen, int spins);
+/* Wakes the waiters that went to sleep (after generation moved on). */
+void pynn_team_wake(pynn_team_shared *sh);
 
 static inline int pynn_team_size(void) { return pynn_team_me.n > 1 ? pynn_team_me.n : 1; }
 static inline int pynn_team_id(void) { return pynn_team_me.n > 1 ? pynn_team_me.id : 0; }
@@ -78,9 +91,10 @@ static inline void pynn_team_barrier(void)
         for (int u = 0; u < me->loops; u++)
             atomic_store_explicit(&sh->loop[u].next, 0, memory_order_relaxed);
         atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
-        atomic_store_explicit(&sh->generation, seen + 1, memory_order_release);
+        atomic_store(&sh->generation, seen + 1);        /* seq_cst: against a sleeper's count */
+        if (atomic_load(&sh->sleepers)) pynn_team_wake(sh);
     } else {
-        pynn_team_wait(&sh->generation, seen);
+        pynn_team_wait(sh, seen, me->spins);
     }
     me->loops = 0;
 }
@@ -134,7 +148,7 @@ static inline int pynn_share_next(pynn_share *s)
 static inline pynn_team_self pynn_team_join(pynn_team_shared *sh, int n, int id)
 {
     pynn_team_self prev = pynn_team_me;
-    pynn_team_me = (pynn_team_self){sh, n, id, 0};
+    pynn_team_me = (pynn_team_self){sh, n, id, 0, n > 1 ? pynn_team_spins(n) : 0};
     return prev;
 }
 static inline void pynn_team_leave(pynn_team_self prev) { pynn_team_me = prev; }

@@ -21,9 +21,9 @@ int pynn_gemm_ws_d(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, do
                    double *C, int64_t ldc, const pynn_epilogue *epi, void *ws, int n_threads);
 
 /* The same product as a team function (threads.h): every thread of the calling
- * parallel region calls it with the same arguments and they share the output
- * tiles; C is complete for all of them when it returns. Outside a region, the
- * calling thread computes it all. Arguments must already be valid; ws holds
+ * team calls it with the same arguments and they share the output tiles; C is
+ * complete for all of them when it returns. Outside a team, the calling thread
+ * computes it all. Arguments must already be valid; ws holds
  * pynn_gemm_ws_bytes(dtype, team size). */
 void pynn_gemm_team_s(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,

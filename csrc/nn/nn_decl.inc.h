@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * nn/nn_decl.inc.h: templated declarations for nn/nn.h. Every function here is
- * a team function (threads.h): called by all threads of a parallel region, or
- * by one thread outside any. */
+ * a team function (threads.h): called by all threads of a team, or by one
+ * thread outside any. */
 
 /* A = act(X W + b) (bias may be NULL); softmax is applied row-wise after the product. */
 void R(nn_dense_forward)(int64_t batch, int64_t n_in, int64_t n_out, const real *X, const real *W,
@@ -17,9 +17,9 @@ void R(nn_dense_backward)(int64_t batch, int64_t n_in, int64_t n_out, const real
                           const real *dZ, real *dW, real *db, real *dX, const real *A_prev,
                           int act_prev, real slope, void *gemm_ws);
 
-/* The losses return their value on every thread, and the master thread
- * stores it in *loss with no barrier after (inside the team, use the returned
- * value; the caller sees *loss once the parallel region ends). One barrier,
+/* The losses return their value on every thread, and thread 0 stores it in
+ * *loss with no barrier after (inside the team, use the returned value; the
+ * caller sees *loss once the team's call returns). One barrier,
  * after the rows. row_loss: batch doubles of scratch. */
 
 /* loss = mean((Y - T)^2); when dZ is not NULL, dZ = 2 (Y - T) / (batch n)
