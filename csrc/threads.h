@@ -101,8 +101,10 @@ static inline void pynn_team_barrier(void)
 #define PYNN_BARRIER() pynn_team_barrier()
 
 /* One team loop over [0, n) in chunks of `chunk`: each thread takes chunks
- * [lo, hi) until none is left. A loop of one chunk goes to one thread, in
- * turn by the loop's place, with no counter. */
+ * [lo, hi) until none is left. A loop of one chunk goes to thread 0, with no
+ * counter, so a chain of small loops keeps its data in one core's cache (handed
+ * to the threads in turn, they made the tiny network's 2-thread step at batch
+ * 64 take 34-76 us instead of 28.7). */
 typedef struct {
     _Atomic int64_t *next;     /* the shared chunk counter; NULL: one claim, then done */
     int64_t n, chunk, lo, hi;
@@ -117,7 +119,7 @@ static inline pynn_share pynn_share_begin(int64_t n, int64_t chunk)
     if (me->n <= 1) return s;                  /* alone: all of it */
     if (me->loops == PYNN_TEAM_SLOTS) pynn_team_barrier();
     u = me->loops++;
-    if (n <= s.chunk) s.todo = u % me->n == me->id;
+    if (n <= s.chunk) s.todo = me->id == 0;
     else s.next = &me->shared->loop[u].next;
     return s;
 }

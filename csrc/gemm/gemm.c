@@ -10,12 +10,21 @@
 #include "../threads.h"
 
 /* A second thread is woken from 2 x this many flops on. Measured on the 2-core
- * znver3 (1 vs 2 threads forced, medians, quiet machine): 2 threads tie at
- * 130-260 kflop (32x64x64: 0.98x, 64x64x32: 1.15x), gain 1.1x at 330-520 kflop
- * (128x10x128, 64^3), 1.4x from 1 Mflop (80^3: 1.45x, 128^3: 1.39x). When
- * another process holds the other core, a team costs a scheduler tick (4-12 ms
- * measured) at any size, so the bar is set where the gain is solid. */
-#define GEMM_MIN_FLOPS_PER_THREAD 500000.0
+ * znver3 with libgomp's barriers (1 vs 2 threads forced, medians, quiet
+ * machine): 2 threads tied at 130-260 kflop (32x64x64: 0.98x, 64x64x32:
+ * 1.15x), gained 1.1x at 330-520 kflop (128x10x128, 64^3), 1.4x from 1 Mflop
+ * (80^3: 1.45x, 128^3: 1.39x), so the bar stood at 500 kflop a thread. With
+ * pynn's own barrier (threads.h), on the family 25 model 17 EPYC (AVX-512),
+ * pynn.ops.matmul, medians of 7 interleaved rounds, 2 threads against 1:
+ * 32x64x64 and 64x64x32 (262 kflop) 0.95x, 32x64x96 1.11x, 128x10x128 1.15x,
+ * 48x64x64 1.11x, 64^3 1.14-1.18x, 32x64x128 1.20x (each call opening its
+ * team; at the old bar these ran on one thread, 0.97-1.00x). The tiny network
+ * at batch 64 then took 24.9-25.9 us a step on 2 threads against 26.5-27.0 on
+ * one (0.92x before); small, mnist and [64, 128, 128, 8] moved by <= 1.5%.
+ * When another process holds the other core, a team costs a scheduler tick
+ * (4-12 ms measured) at any size; the adaptive thread count (nn/tuner.c)
+ * then keeps the step on one thread. */
+#define GEMM_MIN_FLOPS_PER_THREAD 150000.0
 
 #define ROUND_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 
