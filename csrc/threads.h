@@ -101,26 +101,23 @@ static inline void pynn_team_barrier(void)
 #define PYNN_BARRIER() pynn_team_barrier()
 
 /* One team loop over [0, n) in chunks of `chunk`: each thread takes chunks
- * [lo, hi) until none is left. A loop of one chunk goes to thread 0, with no
- * counter, so a chain of small loops keeps its data in one core's cache (handed
- * to the threads in turn, they made the tiny network's 2-thread step at batch
- * 64 take 34-76 us instead of 28.7). */
+ * [lo, hi) from the loop's counter until none is left, so the first to come
+ * takes a loop of one chunk (given to thread 0 instead, or to the threads in
+ * turn, the tiny network's 2-thread step at batch 64 took 24.0-25.1 or 34-76
+ * us, against 23.4-23.8). Alone, a thread takes all of it at once. */
 typedef struct {
-    _Atomic int64_t *next;     /* the shared chunk counter; NULL: one claim, then done */
+    _Atomic int64_t *next;     /* the shared chunk counter; NULL: alone */
     int64_t n, chunk, lo, hi;
-    int todo;                  /* (one claim) whether it is still to be taken */
+    int todo;                  /* (alone) whether [0, n) is still to be done */
 } pynn_share;
 
 static inline pynn_share pynn_share_begin(int64_t n, int64_t chunk)
 {
     pynn_team_self *me = &pynn_team_me;
     pynn_share s = {NULL, n, chunk < 1 ? 1 : chunk, 0, n, 1};
-    int u;
     if (me->n <= 1) return s;                  /* alone: all of it */
     if (me->loops == PYNN_TEAM_SLOTS) pynn_team_barrier();
-    u = me->loops++;
-    if (n <= s.chunk) s.todo = me->id == 0;
-    else s.next = &me->shared->loop[u].next;
+    s.next = &me->shared->loop[me->loops++].next;
     return s;
 }
 

@@ -19,7 +19,7 @@
  * 32x64x64 and 64x64x32 (262 kflop) 0.95x, 32x64x96 1.11x, 128x10x128 1.15x,
  * 48x64x64 1.11x, 64^3 1.14-1.18x, 32x64x128 1.20x (each call opening its
  * team; at the old bar these ran on one thread, 0.97-1.00x). The tiny network
- * at batch 64 then took 24.9-25.9 us a step on 2 threads against 26.5-27.0 on
+ * at batch 64 then took 23.4-25.9 us a step on 2 threads against 26.5-27.0 on
  * one (0.92x before); small, mnist and [64, 128, 128, 8] moved by <= 1.5%.
  * When another process holds the other core, a team costs a scheduler tick
  * (4-12 ms measured) at any size; the adaptive thread count (nn/tuner.c)
