@@ -39,6 +39,10 @@
 
 _Thread_local pynn_team_self pynn_team_me;
 
+/* Read with the first team of the process, then kept: omp_get_num_procs()
+ * asks the kernel for the affinity mask (a syscall) on every call, which every
+ * thread of every team paid before. 0: not read yet. */
+static _Atomic int team_cpus = 0;
 static _Atomic int wait_passive = -1;          /* OMP_WAIT_POLICY=passive; -1: not read yet */
 
 void pynn_team_shared_init(pynn_team_shared *sh)
@@ -49,15 +53,19 @@ void pynn_team_shared_init(pynn_team_shared *sh)
 int pynn_team_spins(int n)
 {
     int passive = atomic_load_explicit(&wait_passive, memory_order_relaxed);
-    int cpus = 1;
+    int cpus = atomic_load_explicit(&team_cpus, memory_order_relaxed);
     if (passive < 0) {                         /* every thread reads the same answer */
         const char *policy = getenv("OMP_WAIT_POLICY");
         passive = policy && strcasecmp(policy, "passive") == 0;
         atomic_store_explicit(&wait_passive, passive, memory_order_relaxed);
     }
+    if (cpus == 0) {
 #ifdef _OPENMP
-    cpus = omp_get_num_procs();
+        cpus = omp_get_num_procs();
 #endif
+        cpus = cpus > 0 ? cpus : 1;
+        atomic_store_explicit(&team_cpus, cpus, memory_order_relaxed);
+    }
     return passive || n > cpus ? SPINS_SHORT : SPINS;
 }
 
