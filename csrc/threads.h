@@ -12,13 +12,6 @@
 
 #ifdef _OPENMP
 #include <omp.h>
-#define PYNN_OMP_THREAD_NUM() omp_get_thread_num()
-#define PYNN_OMP_NUM_THREADS() omp_get_num_threads()
-#define PYNN_OMP_IN_PARALLEL() omp_in_parallel()
-#else
-#define PYNN_OMP_THREAD_NUM() 0
-#define PYNN_OMP_NUM_THREADS() 1
-#define PYNN_OMP_IN_PARALLEL() 0
 #endif
 
 #define PYNN_PRAGMA(x) _Pragma(#x)
@@ -61,7 +54,7 @@ typedef struct {
     int n, id, loops, spins;
 } pynn_team_self;
 
-/* hidden: reached without the dynamic linker's TLS lookup by name */
+/* hidden: not exported from the extension module */
 extern _Thread_local pynn_team_self pynn_team_me __attribute__((visibility("hidden")));
 
 void pynn_team_shared_init(pynn_team_shared *sh);
