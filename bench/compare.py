@@ -58,6 +58,14 @@ FMA-PEAK LIMIT
   that moment: on the shared 2-core VM it once gave 137 GFLOP/s for 2 x 93).
   "% limit" = pynn's samples/s / that limit.
 
+CORE-TO-CORE LATENCY
+  Before every run of 2 or more threads, bench/peak/corelat.c (built like peak.c) times a
+  cache line's trip between the run's first two cores (one way, median of 7 bursts). A
+  team hands work over through such lines at every barrier and product, so on a VM,
+  where the hypervisor moves the virtual CPUs, a multi-thread rate is only comparable
+  with the latency it ran at (on the 2-core dev VM: 26-39 ns in some minutes, 115-160 ns
+  in others). The report lists it per run beside pynn's rate.
+
 OUTPUT
   Markdown tables: per config and thread count, samples/s of each peer, the best
   non-pynn peer, pynn / best, the FMA-peak limit and pynn's fraction of it; the same for
@@ -320,6 +328,33 @@ def measure_peak(threads_list, args):
             f"use --peak)")
 
 
+def build_corelat(tmp):
+    """bench/peak/corelat.c built into tmp: the executable's path, or None."""
+    src = os.path.join(HERE, "peak", "corelat.c")
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if not (os.path.exists(src) and cc and sys.platform.startswith("linux")):
+        return None
+    exe = os.path.join(tmp, "corelat")
+    try:
+        subprocess.run([cc, "-O2", "-pthread", src, "-o", exe], check=True, capture_output=True,
+                       timeout=120)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return exe
+
+
+def line_transfer_ns(exe, cores):
+    """One-way cache-line transfer between cores[0] and cores[1] in ns, or None."""
+    if not exe or len(cores) < 2:
+        return None
+    try:
+        r = subprocess.run([exe, str(cores[0]), str(cores[1])], capture_output=True, text=True,
+                           timeout=30, check=True)
+        return float(r.stdout.split("line_ns", 1)[1].split()[0])
+    except (subprocess.SubprocessError, OSError, IndexError, ValueError):
+        return None
+
+
 def fmt_rate(x):
     if x is None:
         return "-"
@@ -381,10 +416,14 @@ def base_spec(args, peer, variant, config, threads, case_dir, cores, rnd):
             "reps": args.reps, "budget_s": args.budget, "forward": not args.no_forward}
 
 
-def run_plan(plan, args):
+def run_plan(plan, args, cores, corelat=None):
     results = []
     for i, spec in enumerate(plan, 1):
+        line_ns = (line_transfer_ns(corelat, spec["affinity"] or cores)
+                   if spec["threads"] >= 2 else None)
         r = run_worker(spec, args)
+        if line_ns is not None:
+            r["line_ns"] = line_ns
         results.append(r)
         tag = f"{spec['peer']}" + ("" if spec["variant"] == "default" else f"[{spec['variant']}]")
         if "error" in r:
@@ -396,7 +435,8 @@ def run_plan(plan, args):
             msg = (f"train {fmt_rate(r['train']['median'])}/s "
                    f"(cpu {r['train']['cpu_util']:.2f})"
                    + (f", forward {fmt_rate(r['forward']['median'])}/s" if "forward" in r else "")
-                   + f", loss {r['losses'][0]:.6g}, {r['elapsed_s']:.1f} s")
+                   + f", loss {r['losses'][0]:.6g}, {r['elapsed_s']:.1f} s"
+                   + (f", line {r['line_ns']:.0f} ns" if "line_ns" in r else ""))
         print(f"  [{i}/{len(plan)}] round {spec['round'] + 1} {spec['config']} "
               f"{spec['threads']}T {tag}: {msg}", file=sys.stderr, flush=True)
     return results
@@ -516,6 +556,27 @@ def print_checks(summary, configs, threads_list):
             txt = "; ".join(f"{p}: {L0:.6g} / {d:.3g} / {st}" for p, (L0, d, st) in checks.items())
             lines.append(f"| {c} | {t} | {ref} | {txt} |")
     return "\n".join(lines)
+
+
+def latency_lines(results, configs, threads_list):
+    """Per multi-thread config: pynn's rate in each round beside the cache-line
+    transfer time measured just before it, then every run's latencies."""
+    lines, every = [], []
+    for c in configs:
+        for t in threads_list:
+            runs = [r for r in results if r["config"] == c and r["threads"] == t and "line_ns" in r]
+            if t < 2 or not runs:
+                continue
+            every += [r["line_ns"] for r in runs]
+            mine = sorted((r for r in runs if r["peer"] == "pynn" and "error" not in r
+                           and r["variant"] == "default"), key=lambda r: r["round"])
+            if mine:
+                lines.append(f"- {c} {t}T, pynn: " + "; ".join(
+                    f"{fmt_rate(r['train']['median'])}/s at {r['line_ns']:.0f} ns" for r in mine))
+    if every:
+        lines.append(f"- all {len(every)} multi-thread runs: median {statistics.median(every):.0f} "
+                     f"ns, {min(every):.0f}-{max(every):.0f}")
+    return lines
 
 
 def notes_lines(summary, peers_run, configs, threads_list):
@@ -679,7 +740,8 @@ def main(argv=None):
                         plan.append(spec)
         print(f"running {len(plan)} worker processes ...", file=sys.stderr, flush=True)
         t0 = time.time()
-        results = run_plan(plan, args)
+        corelat = build_corelat(tmp) if max(threads_list) >= 2 else None
+        results = run_plan(plan, args, cores, corelat)
         wall = time.time() - t0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -707,6 +769,10 @@ def main(argv=None):
         print(print_checks(summary, configs, threads_list))
         print("\n## Peers\n")
         print("\n".join(notes_lines(summary, peers_run, configs, threads_list)))
+        latency = latency_lines(results, configs, threads_list)
+        if latency:
+            print("\n## Core-to-core latency (bench/peak/corelat.c, one way, before each run)\n")
+            print("\n".join(latency))
         report["summary"] = {f"{c}/{t}": v for (c, t), v in summary.items()}
     errors = [r for r in results if "error" in r]
     if errors:
