@@ -420,7 +420,7 @@ def run_plan(plan, args, cores, corelat=None):
     results = []
     for i, spec in enumerate(plan, 1):
         line_ns = (line_transfer_ns(corelat, spec["affinity"] or cores)
-                   if spec["threads"] >= 2 else None)
+                   if spec["threads"] >= 2 and spec["mode"] == "bench" else None)
         r = run_worker(spec, args)
         if line_ns is not None:
             r["line_ns"] = line_ns
@@ -568,7 +568,7 @@ def latency_lines(results, configs, threads_list):
             if t < 2 or not runs:
                 continue
             every += [r["line_ns"] for r in runs]
-            mine = sorted((r for r in runs if r["peer"] == "pynn" and "error" not in r
+            mine = sorted((r for r in runs if r["peer"] == "pynn" and "train" in r
                            and r["variant"] == "default"), key=lambda r: r["round"])
             if mine:
                 lines.append(f"- {c} {t}T, pynn: " + "; ".join(
@@ -769,11 +769,11 @@ def main(argv=None):
         print(print_checks(summary, configs, threads_list))
         print("\n## Peers\n")
         print("\n".join(notes_lines(summary, peers_run, configs, threads_list)))
-        latency = latency_lines(results, configs, threads_list)
-        if latency:
-            print("\n## Core-to-core latency (bench/peak/corelat.c, one way, before each run)\n")
-            print("\n".join(latency))
         report["summary"] = {f"{c}/{t}": v for (c, t), v in summary.items()}
+    latency = latency_lines(results, configs, threads_list)
+    if latency:
+        print("\n## Core-to-core latency (bench/peak/corelat.c, one way, before each run)\n")
+        print("\n".join(latency))
     errors = [r for r in results if "error" in r]
     if errors:
         print("\n## Errors\n")

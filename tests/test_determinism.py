@@ -98,7 +98,8 @@ rng = np.random.default_rng(3)
 for dtype in (np.float32, np.float64):
     for m, n, k, ta, tb in ((97, 45, 600, 0, 0), (33, 300, 257, 1, 0), (130, 70, 19, 0, 1),
                             (70, 13, 300, 1, 0), (40, 5, 33, 1, 0), (50, 600, 9, 0, 0),
-                            (97, 600, 600, 0, 0), (13, 545, 1000, 1, 0), (40, 577, 300, 0, 1)):
+                            (97, 600, 600, 0, 0), (13, 545, 1000, 1, 0), (40, 577, 300, 0, 1),
+                            (70, 8, 300, 0, 0), (45, 1, 33, 0, 0)):   # few columns, A row-major
         A = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(dtype)
         B = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(dtype)
         C = rng.uniform(-1, 1, (m, n)).astype(dtype)

@@ -172,24 +172,27 @@ def test_alpha_beta(dtype, alpha, beta):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("nt", [1, 2])
 def test_column_kernel_is_bitwise_the_micro_kernel(dtype, nt):
-    """A^T B with few columns (the column kernel, vectors down C's rows) equals
-    the same product with A transposed beforehand (the micro-kernel), bit for
-    bit: every column count up to cols_n and past it, ragged row tiles, several
-    depth panels, beta 0 over NaN, 1 and other."""
+    """Products with few columns on the column kernel (vectors down C's rows):
+    A^T B (A read in place) and A B with A row-major and at least 32 rows (A
+    packed transposed) equal the same product as A B^T with B transposed
+    beforehand (the micro-kernel), bit for bit: every column count up to cols_n
+    and past it, ragged row tiles and panels, several depth panels, beta 0 over
+    NaN, 1 and other."""
     rng = np.random.default_rng(11)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for n in range(1, COLS + 2):
-        for m, k in [(1, 3), (7, 1), (17, 40), (33, KC + 1), (97, 2 * KC + 3)]:
+        for m, k in [(1, 3), (7, 1), (17, 40), (33, KC + 1), (97, 2 * KC + 3), (MC + 45, 9)]:
             A, B = operands(rng, 1, 0, m, n, k, dtype)
-            At = np.ascontiguousarray(A.T)
+            At, Bt = np.ascontiguousarray(A.T), np.ascontiguousarray(B.T)
             for alpha, beta in ((1.0, 0.0), (-1.5, 0.25), (1.0, 1.0)):
                 C0 = rng.uniform(-1, 1, (m, n)).astype(dtype)
-                got = run_gemm(1, 0, A, B, np.full((m, n), np.nan, dtype) if beta == 0 else
-                               C0.copy(), alpha, beta, nt)
-                want = run_gemm(0, 0, At, B, C0.copy(), alpha, beta, nt)
-                np.testing.assert_array_equal(got, want, err_msg=f"m={m} n={n} k={k} "
-                                              f"alpha={alpha} beta={beta}")
-                check(got, reference(1, 0, A, B, C0, alpha, beta), k, dtype, alpha, beta, C0)
+                start = (lambda: np.full((m, n), np.nan, dtype)) if beta == 0 else C0.copy
+                want = run_gemm(0, 1, At, Bt, C0.copy(), alpha, beta, nt)
+                for ta, a in ((1, A), (0, At)):
+                    got = run_gemm(ta, 0, a, B, start(), alpha, beta, nt)
+                    np.testing.assert_array_equal(got, want, err_msg=f"ta={ta} m={m} n={n} "
+                                                  f"k={k} alpha={alpha} beta={beta}")
+                check(want, reference(1, 0, A, B, C0, alpha, beta), k, dtype, alpha, beta, C0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -283,7 +286,8 @@ def check_fused_epilogue(dtype, act, rng):
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     W = narrow_below(dtype)
     slope = dtype(0.1)
-    shapes = [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 611, 9)]
+    shapes = [(2 * MR + 1, 2 * NR + 3, 37), (MR, NR, 5), (1, 1, 1), (MR + 1, 611, 9),
+              (70, 1, 37), (33, 5, 300), (64, max(COLS, 1), 9)]   # few columns: column kernel
     if W:
         shapes += [(2 * MR + 1, W + 2 * NR + 3, 37), (MR, W + NR, 5), (3, W + NR // 2 + 1, 300)]
     for m, n, k in shapes:

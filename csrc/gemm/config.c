@@ -66,12 +66,24 @@
  * products along k (16 partial sums per element and a fixed reduction tree,
  * other bits) 48; only at k = 1024 did the latter win (256x10x1024 64 ->
  * 72.5). */
-/*    mr  nr   mc   kc    nc  sup_n sup_nt cols_n; then ukr, packs, column kernels,
+/* Column kernel on A packed transposed (A and B row-major, n <= colt_n, m >=
+ * PYNN_COLT_ROWS: an output layer's forward; the micro-kernel costs the same
+ * for every n up to one vector, using n of its lanes). On the family 25 model
+ * 17 EPYC with AVX-512, 1 thread, pynn.ops.matmul, medians of 7 interleaved
+ * processes (5 for the others), micro-kernel / this path, time: AVX-512 float
+ * 32x{1,4,6,8,10,12}x64 1.48 1.40 1.23 1.16 1.09 1.01 (n = 14: 0.97),
+ * 128xnx128 1.82 1.52 1.30 1.16 1.02 0.94, 256xnx1024 1.37 1.46 1.07 1.09
+ * 0.87 0.88, 1024xnx256 1.65 1.34 1.14 1.02 0.89 0.82 -> colt_n 8. AVX2
+ * float (forced on that host) 32xnx64 1.51 1.47 1.33 1.14, 128xnx128 1.40
+ * 1.27 1.26 1.05, 256xnx1024 0.95 0.99 0.89 0.73 (n = 1, 4, 6, 8) -> 6. Double
+ * lost or tied on both (128xnx128 0.51-0.94) -> 0. (The transposing pack
+ * costs about as much as the product when n is small and k large.) */
+/*    mr  nr   mc   kc    nc  sup_n sup_nt cols_n colt_n; then ukr, packs, column kernels,
  *    and (6x64 only) the set that takes narrower products, with its bound */
 const pynn_gemm_kernel pynn_gemm_kernel_generic = {
     "generic",
-    {4, 8, 128, 256, 2048, 8, 0, 0},
-    {4, 4, 64, 256, 1024, 4, 0, 0},
+    {4, 8, 128, 256, 2048, 8, 0, 0, 0},
+    {4, 4, 64, 256, 1024, 4, 0, 0, 0},
     pynn_gemm_ukr_generic_s,
     pynn_gemm_ukr_generic_d,
     NULL,
@@ -83,8 +95,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_generic = {
 #if defined(PYNN_HAVE_AVX2)
 const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
     "avx2",
-    {6, 16, 120, 256, 2048, 256, 32, PYNN_COLS_N_AVX2},
-    {6, 8, 72, 256, 1024, 256, 0, PYNN_COLS_N_AVX2},
+    {6, 16, 120, 256, 2048, 256, 32, PYNN_COLS_N_AVX2, 6},
+    {6, 8, 72, 256, 1024, 256, 0, PYNN_COLS_N_AVX2, 0},
     pynn_gemm_ukr_avx2_s,
     pynn_gemm_ukr_avx2_d,
     pynn_pack_rows_avx2_s,
@@ -97,8 +109,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx2 = {
 #if defined(PYNN_HAVE_AVX512)
 const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
     "avx512",
-    {8, 32, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512},
-    {8, 16, 96, 256, 1024, 256, 0, PYNN_COLS_N_AVX512},
+    {8, 32, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512, 8},
+    {8, 16, 96, 256, 1024, 256, 0, PYNN_COLS_N_AVX512, 0},
     pynn_gemm_ukr_avx512_s,
     pynn_gemm_ukr_avx512_d,
     pynn_pack_rows_avx2_s,
@@ -131,8 +143,8 @@ const pynn_gemm_kernel pynn_gemm_kernel_avx512 = {
  * GFLOP/s. */
 const pynn_gemm_kernel pynn_gemm_kernel_avx512_6x64 = {
     "avx512_6x64",
-    {6, 64, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512},
-    {6, 32, 96, 256, 1024, 256, 0, PYNN_COLS_N_AVX512},
+    {6, 64, 192, 256, 2048, 256, 128, PYNN_COLS_N_AVX512, 8},
+    {6, 32, 96, 256, 1024, 256, 0, PYNN_COLS_N_AVX512, 0},
     pynn_gemm_ukr_avx512_6x64_s,
     pynn_gemm_ukr_avx512_6x64_d,
     pynn_pack_rows_avx2_s,

@@ -57,7 +57,8 @@ ALWAYS_INLINE void R(pack_a_mr)(R(pack_rows_fn) fast, const real *A, int64_t rs,
 static void R(pack_a)(R(pack_rows_fn) fast, const real *A, int64_t rs, int64_t cs, int64_t mc,
                       int64_t kc, real *ap, int MR)
 {
-    if (MR == 6) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 6);
+    if (MR == PYNN_COLT_ROWS) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, PYNN_COLT_ROWS);
+    else if (MR == 6) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 6);
     else if (MR == 8) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 8);
     else if (MR == 4) R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, 4);
     else R(pack_a_mr)(fast, A, rs, cs, mc, kc, ap, MR);
@@ -158,6 +159,7 @@ typedef struct {
     const pynn_gemm_blocks *bl;
     R(ukr_fn) ukr;
     R(cols_fn) cols;               /* the column kernel when this product takes it, else NULL */
+    int cols_on_packed_a;          /* ... on A packed transposed (A row-major), else A^T in place */
     R(pack_rows_fn) fast;
     int64_t m, n, k, kc_blk, H, W, n_rb, items;
     int sup, scale_only;
@@ -193,6 +195,23 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
     pynn_epilogue tile_epi;
     if (in_ukr) tile_epi = *epi;
     int64_t pc, ic, u, v;
+    if (pl->cols && pl->cols_on_packed_a) {     /* A packed transposed, B in place */
+        const int G = PYNN_COLT_ROWS;
+        const int64_t rows = PYNN_MAX(bl->mc / G, 1) * G;   /* per block; ws_layout's A block */
+        for (ic = i0; ic < i0 + mh; ic += rows) {
+            const int64_t mc = PYNN_MIN(rows, i0 + mh - ic);
+            for (pc = 0; pc < k; pc += kc_blk) {
+                const int64_t kc = PYNN_MIN(kc_blk, k - pc);
+                R(pack_a)(fast, A + ic * rs_a + pc, rs_a, 1, mc, kc, a_pack, G);  /* kc x G panels */
+                for (u = 0; u < mc; u += G)
+                    pl->cols(kc, a_pack + u * kc, G, B + pc * rs_b + j0, rs_b, C + (ic + u) * ldc + j0,
+                             ldc, alpha, pc == 0 ? beta : (real)1, PYNN_MIN((int64_t)G, mc - u),
+                             (int)nw);
+            }
+            R(epilogue_tile)(epi, C, ldc, ic, j0, mc, nw);  /* on the stored block, act.h's order */
+        }
+        return;
+    }
     if (pl->cols) {                             /* A^T and B in place, panel by panel */
         for (pc = 0; pc < k; pc += kc_blk)
             pl->cols(PYNN_MIN(kc_blk, k - pc), A + pc * cs_a + i0, cs_a, B + pc * rs_b + j0, rs_b,
@@ -291,6 +310,13 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     if (op->trans_a && !op->trans_b && op->n <= bl->cols_n &&
         (!op->epi || op->epi->kind == PYNN_EPI_NONE))
         pl->cols = cols;
+    /* An output layer's forward X W (few columns, a batch of rows): the micro-
+     * kernel would fill n of a vector's lanes, so A is packed transposed, in
+     * panels of PYNN_COLT_ROWS rows, for the column kernel; the epilogue then
+     * runs over the stored block (the same bits, kernels.h). */
+    pl->cols_on_packed_a = !op->trans_a && !op->trans_b && op->n <= bl->colt_n &&
+                           op->m >= PYNN_COLT_ROWS;
+    if (pl->cols_on_packed_a) pl->cols = cols;
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);

@@ -17,10 +17,12 @@
  *   - the k sum runs in increasing p, one accumulator per element, so a result
  *     never depends on how the driver splits the work between threads.
  *
- * Column kernel (a kernel set may have none), for op(A) = A^T with few columns:
+ * Column kernel (a kernel set may have none), for products with few columns:
  *   C[0:m, 0:n] = alpha * sum_{p < k} a[p * lda + i] b[p * ldb + j] + beta * C
- *   - A^T and B read in place (A stored k x m, B k x n, both row-major), any
- *     m >= 1, 1 <= n <= cols_n; no epilogue.
+ *   - a stored k x m, B k x n, both row-major: A^T read in place (op(A) = A^T,
+ *     n <= cols_n), or A row-major packed transposed into panels of
+ *     PYNN_COLT_ROWS rows (n <= colt_n); any m >= 1; no epilogue (the driver
+ *     runs it over the stored block).
  *   - per element the micro-kernel's operations in the micro-kernel's order
  *     (the k sum in increasing p, then alpha acc, + beta C unless beta == 0),
  *     so the path never changes a result.
@@ -75,7 +77,13 @@ typedef struct {
     int sup_n;    /* A row-major and n <= sup_n: do not pack A, read it in place */
     int sup_nt;   /* A transposed and n <= sup_nt: likewise (measured, see config.c) */
     int cols_n;   /* A transposed, B not, n <= cols_n, no epilogue: the column kernel */
+    int colt_n;   /* A and B row-major, n <= colt_n, m >= PYNN_COLT_ROWS: A packed
+                     transposed and the column kernel (the forward of an output layer) */
 } pynn_gemm_blocks;
+
+/* Rows of one transposed A panel of that path: the column kernel's tile (2 vectors
+ * of 16 floats), so its lanes all work. */
+#define PYNN_COLT_ROWS 32
 
 typedef struct pynn_gemm_kernel {
     const char *name;          /* "generic", "avx2", "avx512", "avx512_6x64" */
