@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * threads.c: the team barrier's wait (spin, then sleep) and the per-thread
- * team view (threads.h). */
+ * threads.c: the team barrier's wait (spin, then sleep), the per-thread team
+ * view (threads.h), and the test hook of the team loops. */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "threads.h"
+#include "pynn.h"
 
 #if defined(__linux__)
 #include <limits.h>
@@ -98,4 +99,17 @@ void pynn_team_wake(pynn_team_shared *sh)
 #else
     (void)sh;
 #endif
+}
+
+void pynn_team_loop_simulate(int64_t n, int64_t chunk, int owned, int n_threads, int32_t *hits)
+{
+    PYNN_TEAM(n_threads, {
+        int64_t i;
+        if (owned) {
+            PYNN_TEAM_FOR_OWNED(i, n, chunk) atomic_fetch_add((_Atomic int32_t *)&hits[i], 1);
+        } else {
+            PYNN_TEAM_FOR(i, n, chunk) atomic_fetch_add((_Atomic int32_t *)&hits[i], 1);
+        }
+        PYNN_BARRIER();
+    });
 }

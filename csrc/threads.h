@@ -33,6 +33,10 @@
  * loops, e.g. one per layer); the next one first waits at a barrier. */
 #define PYNN_TEAM_SLOTS 32
 
+/* Teams up to this size can run owned loops (one counter per thread in a
+ * loop's cache line); larger ones share every loop from one counter. */
+#define PYNN_TEAM_OWNED_MAX 8
+
 /* What a team's threads share: the barrier's count and generation, and one
  * counter of handed-out chunks per loop since the last barrier, each on its
  * own cache line. Lives on the stack of the thread that opens the team. */
@@ -41,7 +45,7 @@ typedef struct {
     _Alignas(64) _Atomic uint32_t generation;
     _Atomic uint32_t sleepers;      /* waiters asleep on generation (threads.c) */
     struct {
-        _Alignas(64) _Atomic int64_t next;
+        _Alignas(64) _Atomic int64_t next[PYNN_TEAM_OWNED_MAX];   /* [0] unless owned */
     } loop[PYNN_TEAM_SLOTS];
 } pynn_team_shared;
 
@@ -82,7 +86,8 @@ static inline void pynn_team_barrier(void)
     seen = atomic_load_explicit(&sh->generation, memory_order_acquire);
     if (atomic_fetch_add_explicit(&sh->arrived, 1, memory_order_acq_rel) == (uint32_t)me->n - 1) {
         for (int u = 0; u < me->loops; u++)
-            atomic_store_explicit(&sh->loop[u].next, 0, memory_order_relaxed);
+            for (int t = 0; t < PYNN_TEAM_OWNED_MAX; t++)
+                atomic_store_explicit(&sh->loop[u].next[t], 0, memory_order_relaxed);
         atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
         atomic_store(&sh->generation, seen + 1);        /* seq_cst: against a sleeper's count */
         if (atomic_load(&sh->sleepers)) pynn_team_wake(sh);
@@ -99,31 +104,46 @@ static inline void pynn_team_barrier(void)
  * turn, the tiny network's 2-thread step at batch 64 took 24.0-25.1 or 34-76
  * us, against 23.4-23.8). Alone, a thread takes all of it at once. */
 typedef struct {
-    _Atomic int64_t *next;     /* the shared chunk counter; NULL: alone */
+    _Atomic int64_t *next;     /* the shared chunk counter(s); NULL: alone */
     int64_t n, chunk, lo, hi;
     int todo;                  /* (alone) whether [0, n) is still to be done */
+    int owners;                /* owned: the team size, each thread a range; 0: one counter */
+    int me, tried;             /* owned: this thread, and the ranges it has emptied */
 } pynn_share;
 
-static inline pynn_share pynn_share_begin(int64_t n, int64_t chunk)
+static inline pynn_share pynn_share_begin(int64_t n, int64_t chunk, int owned)
 {
     pynn_team_self *me = &pynn_team_me;
-    pynn_share s = {NULL, n, chunk < 1 ? 1 : chunk, 0, n, 1};
+    pynn_share s = {NULL, n, chunk < 1 ? 1 : chunk, 0, n, 1, 0, 0, 0};
     if (me->n <= 1) return s;                  /* alone: all of it */
     if (me->loops == PYNN_TEAM_SLOTS) pynn_team_barrier();
-    s.next = &me->shared->loop[me->loops++].next;
+    s.next = me->shared->loop[me->loops++].next;
+    if (owned && me->n <= PYNN_TEAM_OWNED_MAX) s.owners = me->n, s.me = me->id;
     return s;
 }
 
 static inline int pynn_share_next(pynn_share *s)
 {
+    const int64_t n_chunks = (s->n + s->chunk - 1) / s->chunk;
     int64_t c;
     if (!s->next) {
         int take = s->todo;
         s->todo = 0;
         return take;
     }
-    c = atomic_fetch_add_explicit(s->next, 1, memory_order_relaxed);
-    if (c >= (s->n + s->chunk - 1) / s->chunk) return 0;
+    if (!s->owners) {
+        c = atomic_fetch_add_explicit(s->next, 1, memory_order_relaxed);
+        if (c >= n_chunks) return 0;
+    } else {                   /* own range first, then the others' in turn, from the front */
+        for (;;) {
+            const int v = (s->me + s->tried) % s->owners;
+            const int64_t first = n_chunks * v / s->owners, end = n_chunks * (v + 1) / s->owners;
+            if (s->tried == s->owners) return 0;
+            c = first + atomic_fetch_add_explicit(&s->next[v], 1, memory_order_relaxed);
+            if (c < end) break;
+            s->tried++;
+        }
+    }
     s->lo = c * s->chunk;
     s->hi = s->lo + s->chunk < s->n ? s->lo + s->chunk : s->n;
     return 1;
@@ -132,7 +152,14 @@ static inline int pynn_share_next(pynn_share *s)
 /* for (i = 0; i < n; i++), shared by the team in chunks; no barrier at the
  * end (the loop's results are complete for all after the next PYNN_BARRIER). */
 #define PYNN_TEAM_FOR(i, n, chunk)                                                       \
-    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk)); pynn_share_next(&pynn_share_);) \
+    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk), 0); pynn_share_next(&pynn_share_);) \
+        for ((i) = pynn_share_.lo; (i) < pynn_share_.hi; (i)++)
+
+/* The same, but thread t of the team first takes the chunks of its own t-th
+ * share of [0, n), in order, then helps the others with theirs: loops whose
+ * i-th chunk writes what a later loop's i-th chunk reads keep it on one core. */
+#define PYNN_TEAM_FOR_OWNED(i, n, chunk)                                                 \
+    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk), 1); pynn_share_next(&pynn_share_);) \
         for ((i) = pynn_share_.lo; (i) < pynn_share_.hi; (i)++)
 
 /* The calling thread joins a team (the team's shared part, this thread's place

@@ -206,6 +206,17 @@ def _kernel_blocks_for_tests(bint f64):
     return tuple(out[i] for i in range(9))
 
 
+def _team_loop_for_tests(int64_t n, int64_t chunk, bint owned, int n_threads):
+    """How often each index of [0, n) ran in one team loop (chunks of `chunk`,
+    owned shares or one shared counter) on a team of n_threads."""
+    import numpy as np
+    hits = np.zeros(max(n, 1), dtype=np.int32)
+    cdef int32_t[::1] h = hits
+    with nogil:
+        c.pynn_team_loop_simulate(n, chunk, owned, n_threads, &h[0])
+    return hits[:n]
+
+
 def _tuner_for_tests(seconds):
     """The thread counts the adaptive tuner picks when call i on nt threads takes
     seconds[i, nt] (seconds: n_calls x (nt_max + 1))."""

@@ -99,3 +99,5 @@ cdef extern from "pynn.h" nogil:
 
     void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_calls,
                              int32_t *picks) noexcept
+    void pynn_team_loop_simulate(int64_t n, int64_t chunk, int owned, int n_threads,
+                                 int32_t *hits) noexcept
