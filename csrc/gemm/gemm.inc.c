@@ -371,10 +371,12 @@ void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
          * small to split. Owned shares keep much of what one product writes
          * on the core that reads it next: an update's columns of W_l and the
          * next forward's, a forward's rows of A_l and the next product's.
-         * Against every item to the first to come (2 threads, medians of 6
-         * processes each, grouped by bench/peak/corelat.c's line transfer
-         * just before): small's step 151.7 -> 142.6 us at 25-32 ns, 266 ->
-         * 199.5 at 155-170 ns; mnist's 643.5 -> 655.3 and 845.1 -> 790.8 us. */
+         * Against every item to the first to come, 2 threads, interleaved
+         * processes grouped by bench/peak/corelat.c's line transfer just
+         * before: at 155-170 ns (8 each) small's step 256.6 -> 183.5 us,
+         * mnist's 810.3 -> 783.2; at 25-32 ns (5 each) small 150.4 -> 140.5,
+         * mnist 639.4 -> 649.0 (the one loss: its update schedule's items
+         * differ in size); medium unchanged. */
         const int64_t n = first[n_ops];
         if (gemm_threads(team, flops) == 1) PYNN_TEAM_FOR(it, n, PYNN_MAX(n, 1)) R(run_item)(pl, first, it, mine);
         else PYNN_TEAM_FOR_OWNED(it, n, 1) R(run_item)(pl, first, it, mine);
