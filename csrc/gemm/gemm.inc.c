@@ -315,7 +315,7 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
      * panels of PYNN_COLT_ROWS rows, for the column kernel; the epilogue then
      * runs over the stored block (the same bits, kernels.h). */
     pl->cols_on_packed_a = !op->trans_a && !op->trans_b && op->n <= bl->colt_n &&
-                           op->m >= PYNN_COLT_ROWS;
+                           op->m >= PYNN_COLT_ROWS && cols;
     if (pl->cols_on_packed_a) pl->cols = cols;
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
