@@ -294,12 +294,17 @@ def _ident(spec):
         {"round": spec.get("round", 0)}
 
 
+def find_cc():
+    """The C compiler the bench programs are built with ($CC, else cc or gcc), or None."""
+    return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+
+
 def measure_peak(threads_list, args):
     """{threads: GFLOP/s f32} and a description of where it came from."""
     if args.peak:
         return {t: args.peak * t for t in threads_list}, f"--peak {args.peak} GFLOP/s per core"
     src = os.path.join(HERE, "peak", "peak.c")
-    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    cc = find_cc()
     if os.path.exists(src) and cc:
         d = tempfile.mkdtemp(prefix="pynn-peak-")
         exe = os.path.join(d, "peak")
@@ -331,7 +336,7 @@ def measure_peak(threads_list, args):
 def build_corelat(tmp):
     """bench/peak/corelat.c built into tmp: the executable's path, or None."""
     src = os.path.join(HERE, "peak", "corelat.c")
-    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    cc = find_cc()
     if not (os.path.exists(src) and cc and sys.platform.startswith("linux")):
         return None
     exe = os.path.join(tmp, "corelat")

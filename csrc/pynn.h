@@ -207,9 +207,10 @@ int64_t pynn_optim_state_len(const pynn_optim *opt, int64_t n_params);
 void pynn_tuner_simulate(int nt_max, const double *seconds_per_call, int64_t n_calls,
                          int32_t *picks);
 
-/* One team loop over [0, n) in chunks of `chunk` (owned: PYNN_TEAM_FOR_OWNED,
- * else PYNN_TEAM_FOR) on a team of n_threads; hits[i] counts how often index
- * i ran (1 each, when the loops are right). */
+/* A team loop over [0, n) in chunks of `chunk` (owned: PYNN_TEAM_FOR_OWNED,
+ * else PYNN_TEAM_FOR) on a team of n_threads, twice, a barrier after each (so
+ * the second runs on the counters the barrier cleared); hits[i] counts how
+ * often index i ran (2 each, when the loops are right). */
 void pynn_team_loop_simulate(int64_t n, int64_t chunk, int owned, int n_threads, int32_t *hits);
 
 #ifdef __cplusplus

@@ -37,9 +37,10 @@
  * loop's cache line); larger ones share every loop from one counter. */
 #define PYNN_TEAM_OWNED_MAX 8
 
-/* What a team's threads share: the barrier's count and generation, and one
- * counter of handed-out chunks per loop since the last barrier, each on its
- * own cache line. Lives on the stack of the thread that opens the team. */
+/* What a team's threads share: the barrier's count and generation, and for
+ * each loop since the last barrier the counter of handed-out chunks (one per
+ * thread for an owned loop), each loop's on its own cache line. Lives on the
+ * stack of the thread that opens the team. */
 typedef struct {
     _Alignas(64) _Atomic uint32_t arrived;
     _Alignas(64) _Atomic uint32_t generation;
@@ -85,8 +86,9 @@ static inline void pynn_team_barrier(void)
     if (me->n <= 1) return;
     seen = atomic_load_explicit(&sh->generation, memory_order_acquire);
     if (atomic_fetch_add_explicit(&sh->arrived, 1, memory_order_acq_rel) == (uint32_t)me->n - 1) {
+        const int used = me->n <= PYNN_TEAM_OWNED_MAX ? me->n : 1;  /* counters a loop can use */
         for (int u = 0; u < me->loops; u++)
-            for (int t = 0; t < PYNN_TEAM_OWNED_MAX; t++)
+            for (int t = 0; t < used; t++)
                 atomic_store_explicit(&sh->loop[u].next[t], 0, memory_order_relaxed);
         atomic_store_explicit(&sh->arrived, 0, memory_order_relaxed);
         atomic_store(&sh->generation, seen + 1);        /* seq_cst: against a sleeper's count */
@@ -135,13 +137,12 @@ static inline int pynn_share_next(pynn_share *s)
         c = atomic_fetch_add_explicit(s->next, 1, memory_order_relaxed);
         if (c >= n_chunks) return 0;
     } else {                   /* own range first, then the others' in turn, from the front */
-        for (;;) {
-            const int v = (s->me + s->tried) % s->owners;
-            const int64_t first = n_chunks * v / s->owners, end = n_chunks * (v + 1) / s->owners;
+        for (;; s->tried++) {
             if (s->tried == s->owners) return 0;
+            const int v = (s->me + s->tried) % s->owners;   /* range [first, end) of thread v */
+            const int64_t first = n_chunks * v / s->owners, end = n_chunks * (v + 1) / s->owners;
             c = first + atomic_fetch_add_explicit(&s->next[v], 1, memory_order_relaxed);
             if (c < end) break;
-            s->tried++;
         }
     }
     s->lo = c * s->chunk;
@@ -149,18 +150,19 @@ static inline int pynn_share_next(pynn_share *s)
     return 1;
 }
 
+#define PYNN_TEAM_LOOP_(i, n, chunk, owned)                                              \
+    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk), (owned));               \
+         pynn_share_next(&pynn_share_);)                                                 \
+        for ((i) = pynn_share_.lo; (i) < pynn_share_.hi; (i)++)
+
 /* for (i = 0; i < n; i++), shared by the team in chunks; no barrier at the
  * end (the loop's results are complete for all after the next PYNN_BARRIER). */
-#define PYNN_TEAM_FOR(i, n, chunk)                                                       \
-    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk), 0); pynn_share_next(&pynn_share_);) \
-        for ((i) = pynn_share_.lo; (i) < pynn_share_.hi; (i)++)
+#define PYNN_TEAM_FOR(i, n, chunk) PYNN_TEAM_LOOP_(i, n, chunk, 0)
 
 /* The same, but thread t of the team first takes the chunks of its own t-th
  * share of [0, n), in order, then helps the others with theirs: loops whose
  * i-th chunk writes what a later loop's i-th chunk reads keep it on one core. */
-#define PYNN_TEAM_FOR_OWNED(i, n, chunk)                                                 \
-    for (pynn_share pynn_share_ = pynn_share_begin((n), (chunk), 1); pynn_share_next(&pynn_share_);) \
-        for ((i) = pynn_share_.lo; (i) < pynn_share_.hi; (i)++)
+#define PYNN_TEAM_FOR_OWNED(i, n, chunk) PYNN_TEAM_LOOP_(i, n, chunk, 1)
 
 /* The calling thread joins a team (the team's shared part, this thread's place
  * in it) and returns its previous view, for pynn_team_leave. */

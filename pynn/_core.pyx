@@ -207,8 +207,8 @@ def _kernel_blocks_for_tests(bint f64):
 
 
 def _team_loop_for_tests(int64_t n, int64_t chunk, bint owned, int n_threads):
-    """How often each index of [0, n) ran in one team loop (chunks of `chunk`,
-    owned shares or one shared counter) on a team of n_threads."""
+    """How often each index of [0, n) ran in two team loops, one after the other
+    (chunks of `chunk`, owned shares or one shared counter), on a team of n_threads."""
     import numpy as np
     hits = np.zeros(max(n, 1), dtype=np.int32)
     cdef int32_t[::1] h = hits

@@ -67,6 +67,13 @@ static int64_t mc_block(const pynn_gemm_blocks *bl, int64_t m)
     return mc > bl->mc ? bl->mc : mc;
 }
 
+/* Rows of A one block of the column-kernel path packs transposed (gemm_item):
+ * whole PYNN_COLT_ROWS panels, at most MC rows. */
+static int64_t colt_block(const pynn_gemm_blocks *bl)
+{
+    return PYNN_MAX(bl->mc / PYNN_COLT_ROWS, 1) * PYNN_COLT_ROWS;
+}
+
 /* Workspace layout (bytes, each part 64-byte aligned): per thread, a B panel
  * (KC x NC at most) and an A block (MC x KC at most). */
 static void ws_layout(const pynn_gemm_blocks *bl, size_t es, int64_t m, int64_t n, int64_t k,
@@ -75,10 +82,8 @@ static void ws_layout(const pynn_gemm_blocks *bl, size_t es, int64_t m, int64_t 
     int64_t kc = kc_block(bl, k);
     int64_t nc = ROUND_UP(PYNN_MIN(n, (int64_t)bl->nc), bl->nr);
     int64_t mc = ROUND_UP(PYNN_MIN(m, (int64_t)bl->mc), bl->mr);
-    if (n <= bl->colt_n && m >= PYNN_COLT_ROWS) {   /* panels of A transposed, <= MC rows */
-        const int64_t block = PYNN_MAX(bl->mc / PYNN_COLT_ROWS, 1) * PYNN_COLT_ROWS;
-        mc = PYNN_MAX(mc, ROUND_UP(PYNN_MIN(m, block), PYNN_COLT_ROWS));
-    }
+    if (n <= bl->colt_n && m >= PYNN_COLT_ROWS)      /* or panels of A transposed */
+        mc = PYNN_MAX(mc, ROUND_UP(PYNN_MIN(m, colt_block(bl)), PYNN_COLT_ROWS));
     *b_bytes = ROUND_UP((size_t)kc * (size_t)nc * es, PYNN_ALIGN);
     *a_bytes = ROUND_UP((size_t)mc * (size_t)kc * es, PYNN_ALIGN);
 }

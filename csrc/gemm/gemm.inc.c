@@ -195,9 +195,9 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
     pynn_epilogue tile_epi;
     if (in_ukr) tile_epi = *epi;
     int64_t pc, ic, u, v;
-    if (pl->cols && pl->cols_on_packed_a) {     /* A packed transposed, B in place */
+    if (pl->cols_on_packed_a) {                 /* A packed transposed, B in place */
         const int G = PYNN_COLT_ROWS;
-        const int64_t rows = PYNN_MAX(bl->mc / G, 1) * G;   /* per block; ws_layout's A block */
+        const int64_t rows = colt_block(bl);    /* per block: ws_layout's A block */
         for (ic = i0; ic < i0 + mh; ic += rows) {
             const int64_t mc = PYNN_MIN(rows, i0 + mh - ic);
             for (pc = 0; pc < k; pc += kc_blk) {
