@@ -222,17 +222,17 @@ class MLP:
         return X, T, labels
 
     def _on_batch(self, call, X, T, *args):
-        """call(X, T, labels, *args). NumPy arrays of the network's dtype, X
-        C-contiguous, go straight to _core, which checks the rest (dimensions, shape,
-        T's layout) in O(1); what it does not take as it is (NotPlain) and anything
-        else (lists, other dtypes, class labels, a Fortran-ordered X) is converted or
-        explained by _batch first. Against checking all in Python first (medians of 5
-        interleaved rounds, 1 thread): a [1, 1] network's step 2.76 -> 2.52 us, its
-        forward 2.25 -> 1.67 us; the [32, 64, 64, 1] network's at batch 32 16.2 ->
-        16.0 and 7.26 -> 6.75 us."""
+        """call(X, T, labels, *args). NumPy arrays of the network's dtype go straight
+        to _core, which checks the rest (dimensions, shape, layout) in O(1); what it
+        does not take as it is (NotPlain: a Fortran-ordered X from pandas, a shape to
+        explain) and anything else (lists, other dtypes, class labels) is converted
+        or explained by _batch first. Against checking all in Python first (medians
+        of 5 interleaved rounds, 1 thread): a [1, 1] network's step 2.76 -> 2.52 us,
+        its forward 2.25 -> 1.67 us; the [32, 64, 64, 1] network's at batch 32 16.2
+        -> 16.0 and 7.26 -> 6.75 us. (train_step has this inline: this frame and its
+        *args cost it 0.25 us.)"""
         dt = self._dtype                          # dtype objects of native floats are unique
-        if (type(X) is np.ndarray and type(T) is np.ndarray and X.dtype is dt and T.dtype is dt
-                and X.flags.c_contiguous):        # (pandas hands out Fortran-ordered X)
+        if type(X) is np.ndarray and type(T) is np.ndarray and X.dtype is dt and T.dtype is dt:
             try:
                 return call(X, T, None, *args)
             except _core.NotPlain:
@@ -277,7 +277,13 @@ class MLP:
         changes nothing."""
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a pynn.SGD or pynn.Adam, got {type(optimizer).__name__}")
-        return self._on_batch(optimizer._step, X, T, self, _threads.get_num_threads())
+        dt, n_threads = self._dtype, _threads.get_num_threads()
+        if type(X) is np.ndarray and type(T) is np.ndarray and X.dtype is dt and T.dtype is dt:
+            try:                                  # _on_batch, inline
+                return optimizer._step(X, T, None, self, n_threads)
+            except _core.NotPlain:
+                pass
+        return optimizer._step(*self._batch(X, T), self, n_threads)
 
     def train_batches(self, X, T, optimizer, batch_size=32, order=None):
         """Training steps over a whole set in ONE C call: the rows of X and T taken

@@ -28,7 +28,13 @@ class Optimizer:
         self.lr = lr
         self.weight_decay = v.finite_float(weight_decay, "weight_decay", lo=0.0)
         self._states = weakref.WeakKeyDictionary()
-        self._last = None         # weakrefs to the last net and its state, its n_params
+
+    def __setattr__(self, name, value):
+        """Sets the attribute and forgets _hot: train_step's next call rebuilds its
+        arguments, and checks the state's length, under the new settings."""
+        object.__setattr__(self, name, value)
+        if name != "_hot":
+            object.__setattr__(self, "_hot", None)  # (net, its state) as weakrefs, _args()
 
     @property
     def lr(self):
@@ -43,23 +49,16 @@ class Optimizer:
 
     def _existing(self, net):
         """The state kept for `net`, or None where state() would make it anew."""
-        last = self._last                           # the usual case: the same net again
-        if last is not None and last[0]() is net:
-            st = last[1]()
-            if st is not None and st.buffer.size == self._state_len(last[2]):
-                return st
         st = self._states.get(net)
         if (st is None or st.buffer.size != self._state_len(net.n_params)
                 or st.buffer.dtype != net.dtype):
             return None
-        self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
         return st
 
     def _new_state(self, net):
         """Zero state for `net`, kept (replacing any of another length or dtype)."""
         st = _State(np.zeros(self._state_len(net.n_params), dtype=net.dtype))
         self._states[net] = st
-        self._last = (weakref.ref(net), weakref.ref(st), net.n_params)
         return st
 
     def state(self, net):
@@ -73,7 +72,7 @@ class Optimizer:
             self._states.clear()
         else:
             self._states.pop(net, None)
-        self._last = None
+        self._hot = None
 
     def _args(self):
         """(kind, lr, momentum, nesterov, weight_decay, beta1, beta2, eps, decoupled)."""
@@ -82,13 +81,17 @@ class Optimizer:
     def _step(self, X, T, labels, net, n_threads):
         """One training step of net (batch first, as MLP._on_batch calls it). A batch
         that may not have been checked yet (labels None: it may come straight from
-        the user) is checked before any state is made, so a bad call makes none."""
-        st = self._existing(net)
-        if st is None:
-            if labels is None:
-                net._batch(X, T)                    # raises, naming the bad argument
-            st = self._new_state(net)
-        return net._net.train_step(X, T, labels, self._args(), st, st.buffer, n_threads)
+        the user) is checked before any state is made, so a bad call makes none.
+        Steps of one net in a row reuse _hot: no lookups, no argument tuple made."""
+        hot = self._hot
+        if hot is None or hot[0]() is not net or (st := hot[1]()) is None:
+            st = self._existing(net)
+            if st is None:
+                if labels is None:
+                    net._batch(X, T)                # raises, naming the bad argument
+                st = self._new_state(net)
+            hot = self._hot = (weakref.ref(net), weakref.ref(st), self._args())
+        return net._net.train_step(X, T, labels, hot[2], st, st.buffer, n_threads)
 
     def _steps(self, net, X, T, labels, idx, batch_size, losses, n_threads):
         """Consecutive steps over mini-batches of rows idx; returns the batches applied."""

@@ -112,6 +112,34 @@ def test_train_steps_match_reference(name, seed, dtype):
     assert opt.state(net).step == 3
 
 
+CHANGES = {   # settings changed between steps: the next step must use them (Optimizer._hot)
+    "sgd": [("lr", 0.02), ("weight_decay", 0.2), ("lr", 0.3)],
+    "momentum": [("momentum", 0.5), ("nesterov", True), ("weight_decay", 0.05)],
+    "adam": [("eps", 1e-3), ("betas", (0.5, 0.9)), ("decoupled_weight_decay", True),
+             ("weight_decay", 0.1)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_settings_changed_between_steps_apply_from_the_next_step(name, dtype):
+    net, X, T, T_ref = random_case(7, dtype)
+    opt = OPTIMIZERS[name]()
+    Ws, bs = net_params64(net)
+    state = {}
+    Xc = X.astype(dtype).astype(np.float64)
+    for t, (attr, value) in enumerate([(None, None)] + CHANGES[name], start=1):
+        if attr is not None:
+            setattr(opt, attr, value)
+        _, dWs, dbs = ref.loss_and_grads(Ws, bs, net.activations, net.loss_name, Xc, T_ref,
+                                         net.leaky_slope)
+        net.train_step(X, T, opt)
+        Ws, bs = reference_update(opt, Ws, bs, dWs, dbs, state, t)
+        for l in range(net.n_layers):
+            assert_close(net.weights[l], Ws[l], dtype, f"step {t} ({attr}) W[{l}]")
+            assert_close(net.biases[l], bs[l], dtype, f"step {t} ({attr}) b[{l}]")
+        Ws, bs = net_params64(net)
+
+
 @pytest.mark.parametrize("name", ["sgd", "sgd_wd", "momentum", "sgd_decay_past_one"])
 def test_train_step_with_a_batch_deeper_than_a_gemm_panel(name, dtype):
     """Plain SGD adds -lr X^T dZ into W one depth panel (at most 256 rows of
