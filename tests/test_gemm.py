@@ -211,8 +211,10 @@ def test_leading_dims_larger_than_width(dtype, ta, tb):
     rng = np.random.default_rng(3)
     MR, NR, MC, KC, NC, SUP, SUPT, COLS = kernel_blocks(dtype)
     for m, n, k in [(MC + 5, 2 * NR + 3, KC + 7), (MR + 1, SUP - 1, 19), (37, 5 * NR, 2),
-                    (41, max(COLS - 1, 1), 19), (29, 611, 9), (101, 611, 9)]:
-        # ^ column kernel; a thin depth walked along rows, on 1 thread and split by rows on 2
+                    (41, max(COLS - 1, 1), 19), (29, 611, 9), (101, 611, 9),
+                    (MR + 3, 2 * NR, 2 * KC + 3)]:
+        # ^ column kernel; a thin depth walked along rows, on 1 thread and split by rows on
+        # 2; B read in place (unaligned rows: gemm.c's b_in_place) over several depth panels
         A, B = operands(rng, ta, tb, m, n, k, dtype)
         # embed each operand in a wider array: row stride = width + 7
         Aw = np.full((A.shape[0], A.shape[1] + 7), np.nan, dtype)

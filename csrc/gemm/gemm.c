@@ -199,5 +199,29 @@ static void item_grid(const pynn_gemm_blocks *bl, int64_t m, int64_t n, int64_t 
     *W = w;
 }
 
+/* The micro-kernel reads a row-major B where it is, instead of packing it,
+ * when its rows lie at most GEMM_B_IN_PLACE_ROW_BYTES apart and C has at most
+ * GEMM_B_IN_PLACE_ROWS rows (whole micro-panels only: n a multiple of NR). The
+ * copy then costs more than the contiguous panel saves, for B is reused by
+ * few row tiles. On the family 25 model 17 EPYC with AVX-512, float, 1 thread,
+ * pynn.ops.matmul, GFLOP/s packed -> in place (3 interleaved runs; 10% noise
+ * on the larger ones): 32x64x64 66-79 -> 87, 64^3 81-93 -> 99, 32x128x64 87 ->
+ * 96, 128x128x256 102-108 -> 112-114, 64x128x784 103-104 -> 110, 128x256x784
+ * 106-108 -> 109-111, 256x512x512 103-110 -> 109-112, TN 1024x512x256 104-109
+ * -> 108-110, TN 784x128x64 107-109 -> 105-107; rows 4 KiB apart lost
+ * (256x1024x1024 97-106 -> 73-92, 256x2048x2048 100-107 -> 80-85: each row a
+ * new page), and so did many rows (4096x512x64 91-103 -> 85-101, 1024^3 102-107
+ * -> 97-103), where the packed panel serves more tiles. Steps, 1 thread, 4
+ * interleaved runs: small 251-253 -> 245-248 us, mnist 1203-1223 -> 1187-1193
+ * (one outlier), tiny 14.7 -> 13.7-13.8 (with its Python-side changes). */
+#define GEMM_B_IN_PLACE_ROW_BYTES 2048
+#define GEMM_B_IN_PLACE_ROWS 512
+
+static int b_in_place(const pynn_gemm_blocks *bl, const pynn_gemm_op *op, size_t es)
+{
+    return !op->trans_b && op->n % bl->nr == 0 && op->m <= GEMM_B_IN_PLACE_ROWS &&
+           op->ldb * (int64_t)es <= GEMM_B_IN_PLACE_ROW_BYTES;
+}
+
 #define PYNN_TEMPLATE "gemm/gemm.inc.c"
 #include "../template.h"

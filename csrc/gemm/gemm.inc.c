@@ -163,6 +163,7 @@ typedef struct {
     R(pack_rows_fn) fast;
     int64_t m, n, k, kc_blk, H, W, n_rb, items;
     int sup, scale_only;
+    int b_in_place;                /* the kernel reads B's rows where they are (no B panel) */
     int walk_rows;                 /* the tiles of a block row by row (GEMM_THIN_DEPTH) */
     real alpha, beta;
     const real *A, *B;
@@ -218,12 +219,17 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
                      C + i0 * ldc + j0, ldc, alpha, pc == 0 ? beta : (real)1, mh, (int)nw);
         return;
     }
-    /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W) */
+    /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W), or
+     * have the kernel read B's rows in place (b_in_place, gemm.c) */
     for (pc = 0; pc < k; pc += kc_blk) {
         const int64_t kc = PYNN_MIN(kc_blk, k - pc);
         const real beta_use = pc == 0 ? beta : (real)1;   /* beta on the first panel only */
         const int last = pc + kc >= k;                     /* epilogue after the last */
-        R(pack_b)(fast, B + pc * rs_b + j0 * cs_b, rs_b, cs_b, kc, nw, b_pack, NR);
+        const int in_place = pl->b_in_place;
+        const real *b_pan = in_place ? B + pc * rs_b + j0 : b_pack;
+        const int64_t rs_pan = in_place ? rs_b : NR;           /* a B row to the next */
+        const int64_t mp_step = in_place ? NR : kc * NR;       /* a micro-panel to the next */
+        if (!in_place) R(pack_b)(fast, B + pc * rs_b + j0 * cs_b, rs_b, cs_b, kc, nw, b_pack, NR);
         /* 3rd loop (ic): partition the tile's rows by MC; pack the A block (MC x KC) */
         for (ic = i0; ic < i0 + mh; ic += MC) {
             const int64_t mc = PYNN_MIN(MC, i0 + mh - ic), n_ir = (mc + MR - 1) / MR;
@@ -246,7 +252,7 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
                     const int64_t jr = pl->walk_rows ? v : u, ir = (pl->walk_rows ? u : v) * MR;
                     const int nr = (int)PYNN_MIN((int64_t)NR, nw - jr * NR);
                     const int mr = (int)PYNN_MIN((int64_t)MR, mc - ir);
-                    const real *b_mp = b_pack + jr * kc * NR;
+                    const real *b_mp = b_pan + jr * mp_step;
                     const int64_t j = j0 + jr * NR;
                     real *c = C + (ic + ir) * ldc + j;
                     const pynn_epilogue *te = NULL;     /* the epilogue the kernel applies */
@@ -256,12 +262,13 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
                         te = &tile_epi;
                     }
                     if (!sup)
-                        ukr(kc, a_pack + ir * kc, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr, te);
-                    else if (ir < mc_full)
-                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, c, ldc, alpha, beta_use, mr,
+                        ukr(kc, a_pack + ir * kc, 1, MR, b_mp, rs_pan, c, ldc, alpha, beta_use, mr,
                             nr, te);
+                    else if (ir < mc_full)
+                        ukr(kc, a_blk + ir * rs_a, rs_a, cs_a, b_mp, rs_pan, c, ldc, alpha,
+                            beta_use, mr, nr, te);
                     else
-                        ukr(kc, a_pack, 1, MR, b_mp, c, ldc, alpha, beta_use, mr, nr, te);
+                        ukr(kc, a_pack, 1, MR, b_mp, rs_pan, c, ldc, alpha, beta_use, mr, nr, te);
                     if (last && !in_ukr)                /* over the stored tile, while hot */
                         R(epilogue_tile)(epi, C, ldc, ic + ir, j, mr, nr);
                 }
@@ -295,6 +302,7 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     pl->ldc = op->ldc, pl->epi = op->epi;
     pl->flops = 2.0 * (double)op->m * (double)op->n * (double)op->k;
     pl->b_bytes = pl->a_bytes = 0;
+    pl->b_in_place = 0;
     pl->scale_only = op->k == 0 || pl->alpha == 0;   /* nothing to multiply: C = beta C */
     if (op->m == 0 || op->n == 0 || pl->scale_only) {
         pl->items = op->m == 0 || op->n == 0 ? 0 : 1;
@@ -317,6 +325,7 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     pl->cols_on_packed_a = !op->trans_a && !op->trans_b && op->n <= bl->colt_n &&
                            op->m >= PYNN_COLT_ROWS && cols;
     if (pl->cols_on_packed_a) pl->cols = cols;
+    pl->b_in_place = b_in_place(bl, op, sizeof(real));
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);

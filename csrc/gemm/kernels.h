@@ -9,7 +9,9 @@
  *   - a(i, p) = a[i * rs_a + p * cs_a]: a packed MR-row micro-panel (rs_a = 1,
  *     cs_a = MR) or, in the small-problem path, the caller's A read in place.
  *     Rows i < MR must be readable (the driver packs ragged row edges).
- *   - b(p, j) = b[p * NR + j]: a packed NR-column micro-panel, zero-padded.
+ *   - b(p, j) = b[p * rs_b + j]: a packed NR-column micro-panel, zero-padded
+ *     (rs_b = NR), or a full one (nr = NR) of the caller's row-major B read in
+ *     place; either way all NR columns of a row must be readable.
  *   - C is row-major with row stride ldc; only mr x nr (<= MR x NR) is touched.
  *   - epi (NULL: none) is applied to the tile before it is stored, with its
  *     bias / deriv_of already pointing at the tile's column 0 / element (0, 0);
@@ -33,11 +35,11 @@
 #include "../common.h"
 
 typedef void (*pynn_ukr_s)(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
-                           const float *b, float *c, int64_t ldc, float alpha, float beta,
-                           int mr, int nr, const pynn_epilogue *epi);
+                           const float *b, int64_t rs_b, float *c, int64_t ldc, float alpha,
+                           float beta, int mr, int nr, const pynn_epilogue *epi);
 typedef void (*pynn_ukr_d)(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
-                           const double *b, double *c, int64_t ldc, double alpha, double beta,
-                           int mr, int nr, const pynn_epilogue *epi);
+                           const double *b, int64_t rs_b, double *c, int64_t ldc, double alpha,
+                           double beta, int mr, int nr, const pynn_epilogue *epi);
 
 /* The column kernels' most columns: their accumulators fill the registers
  * (config.c's cols_n and the kernel files' COLS_N, one number each). */
@@ -116,31 +118,19 @@ extern const pynn_gemm_kernel pynn_gemm_kernel_avx512;
 extern const pynn_gemm_kernel pynn_gemm_kernel_avx512_6x64;
 #endif
 
-/* Micro-kernels (defined in the ISA files). */
-void pynn_gemm_ukr_generic_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
-                              const float *b, float *c, int64_t ldc, float alpha, float beta,
-                              int mr, int nr, const pynn_epilogue *epi);   /* 4 x 8 */
-void pynn_gemm_ukr_generic_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
-                              const double *b, double *c, int64_t ldc, double alpha, double beta,
-                              int mr, int nr, const pynn_epilogue *epi);   /* 4 x 4 */
-void pynn_gemm_ukr_avx2_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b,
-                          float *c, int64_t ldc, float alpha, float beta, int mr, int nr,
-                          const pynn_epilogue *epi);                       /* 6 x 16 */
-void pynn_gemm_ukr_avx2_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a, const double *b,
-                          double *c, int64_t ldc, double alpha, double beta, int mr, int nr,
-                          const pynn_epilogue *epi);                       /* 6 x 8 */
-void pynn_gemm_ukr_avx512_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a, const float *b,
-                            float *c, int64_t ldc, float alpha, float beta, int mr, int nr,
-                            const pynn_epilogue *epi);                     /* 8 x 32 */
-void pynn_gemm_ukr_avx512_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
-                            const double *b, double *c, int64_t ldc, double alpha, double beta,
-                            int mr, int nr, const pynn_epilogue *epi);     /* 8 x 16 */
-void pynn_gemm_ukr_avx512_6x64_s(int64_t k, const float *a, int64_t rs_a, int64_t cs_a,
-                                 const float *b, float *c, int64_t ldc, float alpha, float beta,
-                                 int mr, int nr, const pynn_epilogue *epi);     /* 6 x 64 */
-void pynn_gemm_ukr_avx512_6x64_d(int64_t k, const double *a, int64_t rs_a, int64_t cs_a,
-                                 const double *b, double *c, int64_t ldc, double alpha,
-                                 double beta, int mr, int nr, const pynn_epilogue *epi); /* 6 x 32 */
+/* Micro-kernels (defined in the ISA files), each of the pynn_ukr_s / _d type. */
+#define PYNN_UKR_DECL(name, real)                                                     \
+    void name(int64_t k, const real *a, int64_t rs_a, int64_t cs_a, const real *b,    \
+              int64_t rs_b, real *c, int64_t ldc, real alpha, real beta, int mr, int nr, \
+              const pynn_epilogue *epi)
+PYNN_UKR_DECL(pynn_gemm_ukr_generic_s, float);        /* 4 x 8 */
+PYNN_UKR_DECL(pynn_gemm_ukr_generic_d, double);       /* 4 x 4 */
+PYNN_UKR_DECL(pynn_gemm_ukr_avx2_s, float);           /* 6 x 16 */
+PYNN_UKR_DECL(pynn_gemm_ukr_avx2_d, double);          /* 6 x 8 */
+PYNN_UKR_DECL(pynn_gemm_ukr_avx512_s, float);         /* 8 x 32 */
+PYNN_UKR_DECL(pynn_gemm_ukr_avx512_d, double);        /* 8 x 16 */
+PYNN_UKR_DECL(pynn_gemm_ukr_avx512_6x64_s, float);    /* 6 x 64 */
+PYNN_UKR_DECL(pynn_gemm_ukr_avx512_6x64_d, double);   /* 6 x 32 */
 void pynn_gemm_cols_avx2_s(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                            float *c, int64_t ldc, float alpha, float beta, int64_t m, int n);
 void pynn_gemm_cols_avx2_d(int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,

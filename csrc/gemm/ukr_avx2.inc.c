@@ -12,7 +12,6 @@
 #define V_ZERO _mm256_setzero_pd
 #define V_SET1 _mm256_set1_pd
 #define V_LOAD _mm256_loadu_pd
-#define V_LOADA _mm256_load_pd
 #define V_STORE _mm256_storeu_pd
 #define V_BCAST _mm256_broadcast_sd
 #define V_FMA _mm256_fmadd_pd
@@ -32,7 +31,6 @@
 #define V_ZERO _mm256_setzero_ps
 #define V_SET1 _mm256_set1_ps
 #define V_LOAD _mm256_loadu_ps
-#define V_LOADA _mm256_load_ps
 #define V_STORE _mm256_storeu_ps
 #define V_BCAST _mm256_broadcast_ss
 #define V_FMA _mm256_fmadd_ps

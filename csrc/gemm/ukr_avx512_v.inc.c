@@ -13,7 +13,6 @@
 #define V_ZERO _mm512_setzero_pd
 #define V_SET1 _mm512_set1_pd
 #define V_LOAD _mm512_loadu_pd
-#define V_LOADA _mm512_load_pd
 #define V_STORE _mm512_storeu_pd
 #define V_BCAST(p) _mm512_set1_pd(*(p))
 #define V_FMA _mm512_fmadd_pd
@@ -33,7 +32,6 @@
 #define V_ZERO _mm512_setzero_ps
 #define V_SET1 _mm512_set1_ps
 #define V_LOAD _mm512_loadu_ps
-#define V_LOADA _mm512_load_ps
 #define V_STORE _mm512_storeu_ps
 #define V_BCAST(p) _mm512_set1_ps(*(p))
 #define V_FMA _mm512_fmadd_ps

@@ -8,8 +8,8 @@
 #define GNR (PYNN_IS_F64 ? 4 : 8)
 
 void R(pynn_gemm_ukr_generic)(int64_t k, const real *a, int64_t rs_a, int64_t cs_a,
-                              const real *b, real *c, int64_t ldc, real alpha, real beta,
-                              int mr, int nr, const pynn_epilogue *epi)
+                              const real *b, int64_t rs_b, real *c, int64_t ldc, real alpha,
+                              real beta, int mr, int nr, const pynn_epilogue *epi)
 {
     real ab[GMR][GNR] __attribute__((aligned(64)));
     int64_t p;
@@ -17,7 +17,7 @@ void R(pynn_gemm_ukr_generic)(int64_t k, const real *a, int64_t rs_a, int64_t cs
     for (i = 0; i < GMR; i++)
         for (j = 0; j < GNR; j++) ab[i][j] = 0;
     for (p = 0; p < k; p++) {                    /* ab += a(:, p) b(p, :) */
-        const real *bp = b + p * GNR;
+        const real *bp = b + p * rs_b;
         for (i = 0; i < GMR; i++) {
             real ai = a[i * rs_a + p * cs_a];
             for (j = 0; j < GNR; j++) ab[i][j] += ai * bp[j];
