@@ -2,7 +2,7 @@
 ValueError that names the argument and the expected shape or dtype, before any
 C computation, so a bad call changes nothing. (Plain arrays of the right dtype
 go to pynn._core first, whose checks, also before any computation, send what
-they reject back here: MLP._on_batch.)"""
+they reject back here: MLP._on_batch and MLP.train_step.)"""
 import math
 import operator
 

@@ -246,7 +246,7 @@ class MLP:
         if (out is None and type(X) is np.ndarray and X.dtype is self._dtype and X.ndim == 2
                 and X.shape[0] and X.flags.c_contiguous):
             Y = np.empty((X.shape[0], self.n_outputs), self._dtype)
-            try:                              # a plain array straight in, as _on_batch
+            try:                              # a plain array straight in, like _on_batch
                 self._net.forward(X, Y, _threads.get_num_threads())
                 return Y
             except _core.NotPlain:

@@ -23,6 +23,7 @@ class _State:
 class Optimizer:
     """Base class: per-network state, and the call into C."""
     _kind = None
+    _hot = None                   # (net, its state) as weakrefs, and _args(): see _step
 
     def __init__(self, lr, weight_decay):
         self.lr = lr
@@ -34,8 +35,7 @@ class Optimizer:
         arguments, and checks the state's length, under the new settings."""
         object.__setattr__(self, name, value)
         if name != "_hot":
-            object.__setattr__(self, "_hot", None)  # (net, its state) as weakrefs, _args()
-
+            object.__setattr__(self, "_hot", None)
     @property
     def lr(self):
         return self._lr
@@ -79,10 +79,12 @@ class Optimizer:
         raise NotImplementedError
 
     def _step(self, X, T, labels, net, n_threads):
-        """One training step of net (batch first, as MLP._on_batch calls it). A batch
+        """One training step of net (batch first, as MLP.train_step calls it). A batch
         that may not have been checked yet (labels None: it may come straight from
         the user) is checked before any state is made, so a bad call makes none.
-        Steps of one net in a row reuse _hot: no lookups, no argument tuple made."""
+        Steps of one net in a row reuse _hot: no lookups, no argument tuple made. A
+        setting changed by another thread while _hot is rebuilt is caught by the
+        check after it: the next step rebuilds again."""
         hot = self._hot
         if hot is None or hot[0]() is not net or (st := hot[1]()) is None:
             st = self._existing(net)
@@ -91,6 +93,8 @@ class Optimizer:
                     net._batch(X, T)                # raises, naming the bad argument
                 st = self._new_state(net)
             hot = self._hot = (weakref.ref(net), weakref.ref(st), self._args())
+            if hot[2] != self._args() or self._existing(net) is not st:
+                self._hot = None
         return net._net.train_step(X, T, labels, hot[2], st, st.buffer, n_threads)
 
     def _steps(self, net, X, T, labels, idx, batch_size, losses, n_threads):

@@ -200,7 +200,7 @@ def test_bad_optimizer_object(net):
 
 
 def test_bad_first_step_makes_no_optimizer_state():
-    """Plain arrays go straight to C (MLP._on_batch), but a batch that fails its
+    """Plain arrays go straight to C (MLP.train_step), but a batch that fails its
     checks leaves the optimizer as it was: no state made for a new network, and
     kept state not replaced when its length no longer matches (momentum 0)."""
     net, opt = pynn.MLP([3, 4, 2], seed=0), pynn.Adam(lr=0.1)

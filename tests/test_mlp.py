@@ -140,6 +140,23 @@ def test_settings_changed_between_steps_apply_from_the_next_step(name, dtype):
         Ws, bs = net_params64(net)
 
 
+def test_momentum_switched_on_between_steps_starts_from_zero_velocity():
+    """momentum 0 -> 0.9 between steps (the state's length changes under
+    Optimizer._hot): the next step starts a zero velocity, as a fresh
+    SGD(momentum=0.9) would."""
+    rng = np.random.default_rng(4)
+    X, T = rng.normal(size=(9, 5)).astype(np.float32), rng.normal(size=(9, 3)).astype(np.float32)
+    a, b = (pynn.MLP([5, 4, 3], seed=0) for _ in range(2))
+    opt = pynn.SGD(lr=0.1)
+    a.train_step(X, T, opt)
+    b.train_step(X, T, pynn.SGD(lr=0.1))
+    opt.momentum = 0.9
+    fresh = pynn.SGD(lr=0.1, momentum=0.9)
+    for _ in range(2):
+        assert a.train_step(X, T, opt) == b.train_step(X, T, fresh)
+    np.testing.assert_array_equal(a.params, b.params)
+
+
 @pytest.mark.parametrize("name", ["sgd", "sgd_wd", "momentum", "sgd_decay_past_one"])
 def test_train_step_with_a_batch_deeper_than_a_gemm_panel(name, dtype):
     """Plain SGD adds -lr X^T dZ into W one depth panel (at most 256 rows of
@@ -243,7 +260,8 @@ def test_inputs_of_other_layouts_and_dtypes_are_converted(dtype):
 
 def test_plain_arrays_and_converted_ones_train_alike(dtype):
     """Plain arrays go straight to C; a Fortran-order X, list T or strided view goes
-    through the Python layer's conversion first (MLP._on_batch): the same bits."""
+    through the Python layer's conversion first (MLP._on_batch, MLP.train_step): the
+    same bits."""
     rng = np.random.default_rng(3)
     X, T = rng.normal(size=(9, 5)).astype(dtype), rng.normal(size=(9, 3)).astype(dtype)
     plain, other = (pynn.MLP([5, 4, 3], dtype=dtype, seed=0) for _ in range(2))
@@ -253,6 +271,8 @@ def test_plain_arrays_and_converted_ones_train_alike(dtype):
     for _ in range(3):
         assert plain.train_step(X, T, opt_plain) == other.train_step(wide[:, ::2], T.tolist(),
                                                                      opt_other)
+    assert plain.train_step(X, T, opt_plain) == other.train_step(np.asfortranarray(X), T,
+                                                                 opt_other)
     np.testing.assert_array_equal(plain.params, other.params)
     loss, grads = plain.gradients(X, T)
     loss_f, grads_f = plain.gradients(np.asfortranarray(X), np.asfortranarray(T))

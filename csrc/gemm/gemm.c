@@ -146,9 +146,10 @@ static int gemm_threads(int n_threads, double flops)
  * the item it is on. One thread: one row of tiles, NC wide. More: tiles are
  * halved until there are GEMM_ITEMS_PER_THREAD per thread (2 for a product of
  * >= GEMM_BIG_FLOPS_PER_THREAD per thread) or they reach the minimum size.
- * Which side: every item packs its own B panel (k x W) and, off the
- * small-problem path, its own A block (H x k), so splitting rows repeats B's
- * packing and splitting columns repeats A's: halve the longer side; on the
+ * Which side: every item packs its own B panel (k x W; unless B is read in
+ * place) and, off the small-problem path, its own A block (H x k), so
+ * splitting rows repeats B's packing and splitting columns repeats A's: halve
+ * the longer side; on the
  * small-problem path A is read in place, so columns split for free, down to
  * one micro-panel. A thin product (`thin`: walked along C's rows, see
  * GEMM_THIN_DEPTH) splits rows first: its packs are a few rows of k, and whole

@@ -219,15 +219,15 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
                      C + i0 * ldc + j0, ldc, alpha, pc == 0 ? beta : (real)1, mh, (int)nw);
         return;
     }
+    const int in_place = pl->b_in_place;
+    const int64_t rs_pan = in_place ? rs_b : NR;               /* a B row to the next */
     /* 4th loop (pc): partition k by KC; pack this tile's B panel (KC x W), or
      * have the kernel read B's rows in place (b_in_place, gemm.c) */
     for (pc = 0; pc < k; pc += kc_blk) {
         const int64_t kc = PYNN_MIN(kc_blk, k - pc);
         const real beta_use = pc == 0 ? beta : (real)1;   /* beta on the first panel only */
         const int last = pc + kc >= k;                     /* epilogue after the last */
-        const int in_place = pl->b_in_place;
         const real *b_pan = in_place ? B + pc * rs_b + j0 : b_pack;
-        const int64_t rs_pan = in_place ? rs_b : NR;           /* a B row to the next */
         const int64_t mp_step = in_place ? NR : kc * NR;       /* a micro-panel to the next */
         if (!in_place) R(pack_b)(fast, B + pc * rs_b + j0 * cs_b, rs_b, cs_b, kc, nw, b_pack, NR);
         /* 3rd loop (ic): partition the tile's rows by MC; pack the A block (MC x KC) */
@@ -325,7 +325,7 @@ static void R(plan_make)(R(gemm_plan) *pl, const pynn_gemm_op *op, int team)
     pl->cols_on_packed_a = !op->trans_a && !op->trans_b && op->n <= bl->colt_n &&
                            op->m >= PYNN_COLT_ROWS && cols;
     if (pl->cols_on_packed_a) pl->cols = cols;
-    pl->b_in_place = b_in_place(bl, op, sizeof(real));
+    pl->b_in_place = !pl->cols && b_in_place(bl, op, sizeof(real));
     pl->walk_rows = pl->kc_blk <= GEMM_THIN_DEPTH &&
                     op->ldc * (int64_t)sizeof(real) >= GEMM_THIN_MIN_ROW_BYTES;
     ws_layout(bl, sizeof(real), op->m, op->n, op->k, &pl->b_bytes, &pl->a_bytes);

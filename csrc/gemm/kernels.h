@@ -131,6 +131,7 @@ PYNN_UKR_DECL(pynn_gemm_ukr_avx512_s, float);         /* 8 x 32 */
 PYNN_UKR_DECL(pynn_gemm_ukr_avx512_d, double);        /* 8 x 16 */
 PYNN_UKR_DECL(pynn_gemm_ukr_avx512_6x64_s, float);    /* 6 x 64 */
 PYNN_UKR_DECL(pynn_gemm_ukr_avx512_6x64_d, double);   /* 6 x 32 */
+#undef PYNN_UKR_DECL
 void pynn_gemm_cols_avx2_s(int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                            float *c, int64_t ldc, float alpha, float beta, int64_t m, int n);
 void pynn_gemm_cols_avx2_d(int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,

@@ -96,14 +96,16 @@ ALWAYS_INLINE void R(finish)(V acc[MR][NV], real *c, int64_t ldc, real alpha, re
 }
 
 /* The k loop; rs_a/cs_a are constants when inlined from the packed call. A's
- * column p is indexed, not stepped to: a pointer stepped past the last column
- * of an in-place transposed A could leave the array (undefined in C). No
- * software prefetch of B: its lines 8 or 24 k steps ahead, on the family 25
- * model 17 EPYC with AVX-512 (1 thread, medians of 4 interleaved rounds), moved
- * the medium products by -1.7% to +1.1% and made the medium step 0.9-2.0%
- * slower; the hardware prefetcher already follows the packed stream. */
+ * column p and B's row p are indexed, not stepped to: a pointer stepped past
+ * the last column of an in-place transposed A, or the last row of an in-place
+ * B, could leave the array (undefined in C). No software prefetch of B: its
+ * lines 8 or 24 k steps ahead, on the family 25 model 17 EPYC with AVX-512 (1
+ * thread, medians of 4 interleaved rounds), moved the medium products by -1.7%
+ * to +1.1% and made the medium step 0.9-2.0% slower; the hardware prefetcher
+ * follows the packed stream (a B read in place is small and its rows close:
+ * gemm.c's b_in_place). */
 #define FMA_V(i, h) c##i##h = V_FMA(ai, b##h, c##i##h);
-#define LOAD_V(i, h) V b##h = V_LOAD(b + (h) * VL);
+#define LOAD_V(i, h) V b##h = V_LOAD(b + p * rs_b + (h) * VL);
 #define ROW(i, VECS)                                                    \
     {                                                                   \
         V ai = V_BCAST(a + p * cs_a + (i) * rs_a);                      \
@@ -117,7 +119,6 @@ ALWAYS_INLINE void R(finish)(V acc[MR][NV], real *c, int64_t ldc, real alpha, re
         _Pragma("GCC unroll 4")                                         \
         for (p = 0; p < k; p++) {                                       \
             VECS(LOAD_V, 0) ROWS(ROW, VECS)                             \
-            b += rs_b;                                                  \
         }                                                               \
     }
 #define K_ROWS(VECS)                                                    \

@@ -229,9 +229,10 @@ static double net_flops(const pynn_net *net, int64_t batch, double passes)
     return passes * flops;
 }
 
-/* Threads for a call of `flops` (the tuner's choice), and its start time: 0
- * when one thread is all it may use, a call the tuner has nothing to learn from
- * (the clock costs 25-60 ns a read on a VM: 5% of a [1, 1] network's step). */
+/* Threads for a call of `flops` (the tuner's choice), and its start time, or 0
+ * (not timed) when one thread is all it may use: the tuner then has no choice
+ * to make, and its costs are learnt from the calls that have one (the clock
+ * costs 25-60 ns a read on a VM: 5% of a [1, 1] network's step). */
 static int threads_begin(pynn_net *net, double flops, int n_threads, double *t0)
 {
     int nt_max = pynn_threads_for(n_threads, flops);
