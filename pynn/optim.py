@@ -36,6 +36,7 @@ class Optimizer:
         object.__setattr__(self, name, value)
         if name != "_hot":
             object.__setattr__(self, "_hot", None)
+
     @property
     def lr(self):
         return self._lr

@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     }
     pthread_join(t, NULL);
     qsort(one_way, BURSTS, sizeof one_way[0], by_value);
-    printf("line_ns %.1f\nspread %.1f-%.1f\n", one_way[BURSTS / 2], one_way[0], one_way[BURSTS - 1]);
+    printf("line_ns %.1f\nspread %.1f-%.1f\n", one_way[BURSTS / 2], one_way[0],
+           one_way[BURSTS - 1]);
     return 0;
 }

@@ -203,11 +203,12 @@ static void R(gemm_item)(const R(gemm_plan) *pl, int64_t i0, int64_t mh, int64_t
             const int64_t mc = PYNN_MIN(rows, i0 + mh - ic);
             for (pc = 0; pc < k; pc += kc_blk) {
                 const int64_t kc = PYNN_MIN(kc_blk, k - pc);
-                R(pack_a)(fast, A + ic * rs_a + pc, rs_a, 1, mc, kc, a_pack, G);  /* kc x G panels */
+                /* kc x G panels */
+                R(pack_a)(fast, A + ic * rs_a + pc, rs_a, 1, mc, kc, a_pack, G);
                 for (u = 0; u < mc; u += G)
-                    pl->cols(kc, a_pack + u * kc, G, B + pc * rs_b + j0, rs_b, C + (ic + u) * ldc + j0,
-                             ldc, alpha, pc == 0 ? beta : (real)1, PYNN_MIN((int64_t)G, mc - u),
-                             (int)nw);
+                    pl->cols(kc, a_pack + u * kc, G, B + pc * rs_b + j0, rs_b,
+                             C + (ic + u) * ldc + j0, ldc, alpha, pc == 0 ? beta : (real)1,
+                             PYNN_MIN((int64_t)G, mc - u), (int)nw);
             }
             R(epilogue_tile)(epi, C, ldc, ic, j0, mc, nw);  /* on the stored block, act.h's order */
         }
@@ -387,8 +388,11 @@ void R(pynn_gemm_team_many)(const pynn_gemm_op *ops, int n_ops, void *ws)
          * mnist 639.4 -> 649.0 (the one loss: its update schedule's items
          * differ in size); medium unchanged. */
         const int64_t n = first[n_ops];
-        if (gemm_threads(team, flops) == 1) PYNN_TEAM_FOR(it, n, PYNN_MAX(n, 1)) R(run_item)(pl, first, it, mine);
-        else PYNN_TEAM_FOR_OWNED(it, n, 1) R(run_item)(pl, first, it, mine);
+        if (gemm_threads(team, flops) == 1) {
+            PYNN_TEAM_FOR(it, n, PYNN_MAX(n, 1)) R(run_item)(pl, first, it, mine);
+        } else {
+            PYNN_TEAM_FOR_OWNED(it, n, 1) R(run_item)(pl, first, it, mine);
+        }
     }
     PYNN_BARRIER();                     /* every C is complete for every thread of the team */
 }
